@@ -1,0 +1,32 @@
+# Thin wrapper over CMake presets (see CMakePresets.json). Every target installs
+# missing Debian packages first, so a fresh Debian 12 machine needs nothing else.
+JOBS ?= $(shell nproc)
+ZPIPE := build/zpipe
+
+.PHONY: deps build run test test-asan test-e2e bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake --preset dev
+	cmake --build --preset dev -j $(JOBS)
+
+run: build
+	@echo "== zpipe run examples/squares.yaml (first 10 records of examples/squares.jsonl) ==" >&2
+	$(ZPIPE) run examples/squares.yaml
+	@head -n 10 examples/squares.jsonl
+
+test: build
+	ctest --preset dev
+
+test-asan: deps
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf build build-debug build-asan

@@ -1,0 +1,89 @@
+// zpipe run PIPELINE.yaml            all roles in one process
+// zpipe run -j N [-k] -- COMMAND...  GNU-parallel style over stdin lines (or -a FILE)
+#include <thread>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "local_pipeline.hpp"
+
+namespace zpipe::app {
+namespace {
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ' ';
+    out += w;
+  }
+  return out;
+}
+
+config::Duration flag_duration(const std::string& flag, const std::string& text) {
+  try {
+    return config::parse_duration(text);
+  } catch (const std::invalid_argument& e) {
+    throw config::ConfigError(flag + ": " + e.what());
+  }
+}
+
+// The pipeline GNU-parallel mode builds from its flags: lines in, one shell command.
+config::Pipeline parallel_pipeline(const RunOptions& o) {
+  if (o.command.empty()) throw config::ConfigError("run: nothing after '--': give the command to run");
+  config::Pipeline p;
+  p.name = "zpipe-run";
+  const std::string source = o.arg_file.empty() ? "-" : std::filesystem::absolute(o.arg_file).string();
+  p.source = config::LinesSource{source};
+  p.task.kind = config::TaskKind::shell;
+  p.task.shell = join(o.command);
+  p.workers.count = 1;
+  p.workers.slots = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  return p;
+}
+
+}  // namespace
+
+CLI::App* setup_run(CLI::App& app, RunOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run a whole pipeline in this process: `run PIPELINE.yaml`, or GNU-parallel style "
+             "`run -j N [-k] -- COMMAND...` over stdin lines");
+  cmd->add_option("pipeline", o.pipeline, "Pipeline file (YAML)");
+  cmd->add_option("-j,--jobs", o.jobs, "Tasks at once (parallel mode: slots; file: workers.count)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("-k,--keep-order", o.keep_order, "Output in input order");
+  cmd->add_option("-a,--arg-file", o.arg_file, "Read inputs from FILE instead of stdin")->check(CLI::ExistingFile);
+  cmd->add_option("--output", o.output, "Write JSON Lines records to FILE");
+  cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
+  cmd->add_option("--timeout", o.timeout, "Per-task timeout, e.g. 500ms, 30s, 5m");
+  cmd->add_option("--retries", o.retries, "Extra attempts for a failed task")->check(CLI::NonNegativeNumber);
+  return cmd;
+}
+
+int run_run(const RunOptions& o) {
+  return guarded([&] {
+    if (o.parallel_mode == !o.pipeline.empty()) {
+      throw config::ConfigError(o.parallel_mode ? "run: give either a PIPELINE file or '-- COMMAND', not both"
+                                                : "run: give a PIPELINE file, or '-- COMMAND...' for parallel mode");
+    }
+    config::Pipeline p = o.parallel_mode ? parallel_pipeline(o) : config::load_pipeline(o.pipeline);
+    if (!o.parallel_mode && o.jobs > 0) p.workers.count = o.jobs;
+    if (!o.timeout.empty()) p.task.timeout = flag_duration("--timeout", o.timeout);
+    if (o.retries >= 0) p.task.retries = static_cast<std::uint32_t>(o.retries);
+    if (o.keep_order) p.sink.ordered = true;
+    if (!o.output.empty()) p.sink.output = std::filesystem::absolute(o.output).string();
+    if (!o.summary.empty()) p.sink.summary = std::filesystem::absolute(o.summary).string();
+
+    sink::Options sink_options;
+    sink_options.output = p.sink.output;
+    sink_options.summary = p.sink.summary;
+    sink_options.ordered = p.sink.ordered;
+    // Parallel mode without --output prints each task's output like GNU parallel does.
+    sink_options.format = o.parallel_mode && o.output.empty() ? sink::Format::text : sink::Format::jsonl;
+
+    LocalRun run = run_local(p, sink_options);
+    sink::publish_summary(run.summary, sink_options.summary);
+    if (!run.summary.completed) return int{kRuntime};
+    return run.summary.failed + run.summary.timeout > 0 ? int{kTaskFailed} : int{kOk};
+  });
+}
+
+}  // namespace zpipe::app

@@ -1,0 +1,38 @@
+// zpipe sink -c FILE: collects every result, writes each record once, ends the batch.
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "role_config.hpp"
+#include "zpipe/sink/sink.hpp"
+
+namespace zpipe::app {
+
+CLI::App* setup_sink(CLI::App& app, SinkOptions& o) {
+  CLI::App* cmd = app.add_subcommand("sink", "Run the sink role: collect results and write one record per task");
+  add_role_flags(*cmd, o);
+  cmd->add_option("--output", o.output, "JSON Lines file (default: sink.output, else stdout)");
+  cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
+  return cmd;
+}
+
+int run_sink(const SinkOptions& o) {
+  return guarded([&] {
+    const config::Pipeline p = load_role_pipeline(o);
+    sink::Options options;
+    options.bind = p.sink.address.bind_address();
+    options.ventilator = p.ventilator.address.endpoint;
+    options.output = o.output.empty() ? p.sink.output : std::filesystem::absolute(o.output).string();
+    options.summary = o.summary.empty() ? p.sink.summary : std::filesystem::absolute(o.summary).string();
+    options.ordered = p.sink.ordered;
+    zmq::context_t context;
+    sink::Sink s(context, p, options);
+    spdlog::info("sink: '{}' listening on {}", p.name, s.endpoint());
+    const sink::Summary summary = s.run();
+    sink::publish_summary(summary, options.summary);
+    if (!summary.completed) return int{kRuntime};
+    return summary.failed + summary.timeout > 0 ? int{kTaskFailed} : int{kOk};
+  });
+}
+
+}  // namespace zpipe::app

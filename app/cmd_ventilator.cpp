@@ -1,0 +1,29 @@
+// zpipe ventilator -c FILE: reads the source and streams tasks to workers.
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "role_config.hpp"
+#include "zpipe/ventilator/ventilator.hpp"
+
+namespace zpipe::app {
+
+CLI::App* setup_ventilator(CLI::App& app, VentilatorOptions& o) {
+  CLI::App* cmd = app.add_subcommand("ventilator", "Run the ventilator role: stream tasks to workers");
+  add_role_flags(*cmd, o);
+  return cmd;
+}
+
+int run_ventilator(const VentilatorOptions& o) {
+  return guarded([&] {
+    const config::Pipeline p = load_role_pipeline(o);
+    zmq::context_t context;
+    ventilator::Ventilator vent(context, p, p.ventilator.address.bind_address());
+    spdlog::info("ventilator: '{}' listening on {}", p.name, vent.endpoint());
+    const ventilator::Report report = vent.run();
+    if (!report.completed) return int{kRuntime};
+    return report.failed > 0 ? int{kTaskFailed} : int{kOk};
+  });
+}
+
+}  // namespace zpipe::app

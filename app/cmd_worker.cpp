@@ -1,0 +1,39 @@
+// zpipe worker -c FILE: takes tasks from the ventilator, pushes results to the sink.
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "role_config.hpp"
+#include "zpipe/worker/worker.hpp"
+
+namespace zpipe::app {
+
+CLI::App* setup_worker(CLI::App& app, WorkerOptions& o) {
+  CLI::App* cmd = app.add_subcommand("worker", "Run one worker: take tasks, run them, push results to the sink");
+  add_role_flags(*cmd, o);
+  cmd->add_option("--name", o.name, "Worker name in records (default: workers.name or host:pid)");
+  cmd->add_option("--slots", o.slots, "Tasks at once (default: workers.slots)")->check(CLI::PositiveNumber);
+  cmd->add_flag("--keep-alive", o.keep_alive, "Stay up for the next batch instead of exiting");
+  return cmd;
+}
+
+int run_worker(const WorkerOptions& o) {
+  return guarded([&] {
+    config::Pipeline p = load_role_pipeline(o);
+    if (o.slots > 0) p.workers.slots = o.slots;
+    worker::Options options{p.ventilator.address.endpoint, p.sink.address.endpoint,
+                            o.name.empty() ? p.workers.name : o.name, o.keep_alive};
+    zmq::context_t context;
+    worker::Worker w(context, p, options);
+    spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
+    const worker::Report report = w.run();
+    if (report.refused) {
+      std::fprintf(stderr, "zpipe: worker refused by the ventilator: %s\n", report.refusal.c_str());
+      return int{kUsage};
+    }
+    spdlog::info("worker: batch done, ran {} tasks", report.tasks);
+    return int{kOk};
+  });
+}
+
+}  // namespace zpipe::app

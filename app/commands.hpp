@@ -1,0 +1,58 @@
+#pragma once
+// Subcommands of the zpipe binary: each has an Options struct, a setup_* that declares
+// its flags on the CLI11 app, and a run_* that does the work and returns the exit code.
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace zpipe::app {
+
+struct RunOptions {
+  std::string pipeline;                // PIPELINE.yaml (pipeline mode)
+  std::vector<std::string> command;    // words after `--` (GNU-parallel mode)
+  bool parallel_mode = false;          // `--` was given
+  unsigned jobs = 0;                   // -j; 0 = number of CPUs
+  bool keep_order = false;             // -k
+  std::string arg_file;                // -a FILE; default stdin
+  std::string output;                  // --output FILE (JSON Lines)
+  std::string summary;                 // --summary FILE
+  std::string timeout;                 // --timeout DUR
+  int retries = -1;                    // --retries N (-1 = from the file / 0)
+};
+CLI::App* setup_run(CLI::App& app, RunOptions& options);
+int run_run(const RunOptions& options);
+
+// Shared by the one-role subcommands.
+struct RoleOptions {
+  std::string config;      // -c FILE
+  std::string ventilator;  // --ventilator URL
+  std::string sink;        // --sink URL
+};
+
+struct VentilatorOptions : RoleOptions {};
+CLI::App* setup_ventilator(CLI::App& app, VentilatorOptions& options);
+int run_ventilator(const VentilatorOptions& options);
+
+struct WorkerOptions : RoleOptions {
+  std::string name;
+  unsigned slots = 0;  // 0 = from the file
+  bool keep_alive = false;
+};
+CLI::App* setup_worker(CLI::App& app, WorkerOptions& options);
+int run_worker(const WorkerOptions& options);
+
+struct SinkOptions : RoleOptions {
+  std::string output;
+  std::string summary;
+};
+CLI::App* setup_sink(CLI::App& app, SinkOptions& options);
+int run_sink(const SinkOptions& options);
+
+struct CheckOptions {
+  std::string pipeline;
+};
+CLI::App* setup_check(CLI::App& app, CheckOptions& options);
+int run_check(const CheckOptions& options);
+
+}  // namespace zpipe::app

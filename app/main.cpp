@@ -1,0 +1,70 @@
+// zpipe: ventilator -> workers -> sink over ZeroMQ. main only wires the subcommands.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "logging.hpp"
+
+int main(int argc, char** argv) {
+  using namespace zpipe::app;
+
+  // Words after the first `--` are the command of GNU-parallel mode, never options.
+  std::vector<std::string> command;
+  int cli_argc = argc;
+  bool has_command = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) {
+      cli_argc = i;
+      has_command = true;
+      command.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
+
+  CLI::App app{"zpipe: a distributed task pipeline on ZeroMQ (ventilator -> workers -> sink)"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  int verbose = 0;
+  bool quiet = false;
+  app.add_flag("-v,--verbose", verbose, "More log detail on stderr (-vv for trace)");
+  app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr");
+  app.set_version_flag("--version", "zpipe 0.1.0");
+
+  RunOptions run;
+  VentilatorOptions ventilator;
+  WorkerOptions worker;
+  SinkOptions sink;
+  CheckOptions check;
+  CLI::App* run_cmd = setup_run(app, run);
+  CLI::App* ventilator_cmd = setup_ventilator(app, ventilator);
+  CLI::App* worker_cmd = setup_worker(app, worker);
+  CLI::App* sink_cmd = setup_sink(app, sink);
+  CLI::App* check_cmd = setup_check(app, check);
+
+  try {
+    app.parse(cli_argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kOk : kUsage;
+  }
+  if (has_command && !run_cmd->parsed()) {
+    std::fprintf(stderr, "zpipe: '--' and a command are only for 'zpipe run'\n");
+    return kUsage;
+  }
+  setup_logging(verbose, quiet);
+
+  if (run_cmd->parsed()) {
+    run.parallel_mode = has_command;
+    run.command = command;
+    return run_run(run);
+  }
+  if (ventilator_cmd->parsed()) return run_ventilator(ventilator);
+  if (worker_cmd->parsed()) return run_worker(worker);
+  if (sink_cmd->parsed()) return run_sink(sink);
+  if (check_cmd->parsed()) return run_check(check);
+  return kUsage;
+}

@@ -1,0 +1,28 @@
+#include "role_config.hpp"
+
+namespace zpipe::app {
+namespace {
+
+void override_endpoint(config::Endpoint& target, const std::string& flag, const std::string& url) {
+  if (url.empty()) return;
+  if (auto problem = config::endpoint_problem(url, true)) throw config::ConfigError(flag + ": " + *problem);
+  target.endpoint = url;
+  target.bind = url;
+}
+
+}  // namespace
+
+void add_role_flags(CLI::App& cmd, RoleOptions& o) {
+  cmd.add_option("-c,--config", o.config, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd.add_option("--ventilator", o.ventilator, "Ventilator endpoint, overriding the file (e.g. tcp://host:5557)");
+  cmd.add_option("--sink", o.sink, "Sink endpoint, overriding the file (e.g. tcp://host:5558)");
+}
+
+config::Pipeline load_role_pipeline(const RoleOptions& o) {
+  config::Pipeline p = config::load_pipeline(o.config);
+  override_endpoint(p.ventilator.address, "--ventilator", o.ventilator);
+  override_endpoint(p.sink.address, "--sink", o.sink);
+  return p;
+}
+
+}  // namespace zpipe::app

@@ -1,0 +1,118 @@
+#pragma once
+// The validated pipeline: what a pipeline YAML file (docs/config.md) resolves to.
+//
+// Error style of the config layer: exceptions. Loading throws ConfigError whose
+// what() is one line "FILE:LINE:COL: message" (LINE and COL 1-based) naming the key.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace zpipe::config {
+
+using Duration = std::chrono::milliseconds;
+
+class ConfigError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// --- source: where task inputs come from (read lazily by the ventilator) -----
+struct RangeSource {
+  std::int64_t start = 1;
+  std::uint64_t count = 0;
+};
+struct LinesSource {
+  std::string path;  // "-" = stdin; otherwise absolute (resolved against the file's folder)
+};
+struct ItemsSource {
+  std::vector<std::string> items;
+};
+using Source = std::variant<RangeSource, LinesSource, ItemsSource>;
+
+// --- task: what a worker does with one input --------------------------------
+enum class TaskKind { shell, argv, builtin };
+enum class Builtin { noop, echo, sleep, spin, sha256 };
+
+struct TaskSpec {
+  TaskKind kind = TaskKind::shell;
+  std::string shell;              // kind == shell: command for /bin/sh -c, with placeholders
+  std::vector<std::string> argv;  // kind == argv: exec'd directly, placeholders per word
+  Builtin builtin = Builtin::noop;
+  std::optional<std::uint64_t> ms;  // builtin sleep: fixed duration; else the input is read as ms
+  std::optional<std::uint64_t> us;  // builtin spin: fixed busy time; else the input is read as us
+  std::uint32_t rounds = 1;         // builtin sha256: hash applied this many times
+  Duration timeout{0};              // 0 = no timeout
+  std::uint32_t retries = 0;        // extra attempts after a failed/timed-out one
+  std::size_t max_output = 1 << 20; // bytes captured per stream (stdout, stderr)
+};
+
+// A bound/connected pair: the role that binds uses bind_address(); others connect to endpoint.
+struct Endpoint {
+  std::string endpoint;  // e.g. tcp://host:5557 (connect side; also the bind address if bind is empty)
+  std::string bind;      // optional, e.g. tcp://*:5557
+  const std::string& bind_address() const { return bind.empty() ? endpoint : bind; }
+};
+
+struct VentilatorSpec {
+  Endpoint address{"tcp://127.0.0.1:5557", ""};
+  std::uint32_t window = 100000;      // tasks dispatched but not yet acknowledged by the sink
+  Duration heartbeat{1000};           // interval of liveness messages on the task channel
+  std::uint32_t liveness = 5;         // a peer silent for heartbeat x liveness is dead
+};
+
+struct SinkSpec {
+  Endpoint address{"tcp://127.0.0.1:5558", ""};
+  std::string output;   // JSON Lines file (absolute after loading); empty = stdout
+  std::string summary;  // optional JSON summary file (absolute after loading)
+  bool ordered = false; // write records in input order (like parallel -k)
+};
+
+struct WorkersSpec {
+  std::uint32_t count = 1;     // workers started by `zpipe run`
+  std::uint32_t slots = 1;     // tasks one worker runs at once
+  std::uint32_t prefetch = 0;  // extra tasks a worker may hold beyond its slots
+  std::string name;            // worker name in records; empty = host:pid
+};
+
+struct Pipeline {
+  int version = 1;
+  std::string name;
+  Source source = RangeSource{};
+  TaskSpec task;
+  VentilatorSpec ventilator;
+  SinkSpec sink;
+  WorkersSpec workers;
+  std::filesystem::path file;  // the file it was loaded from (empty when built in code)
+};
+
+// Loads and validates a pipeline file. Throws ConfigError ("FILE:LINE:COL: message").
+Pipeline load_pipeline(const std::filesystem::path& file);
+
+// Same, from text; `file` names the text in messages and its folder resolves relative paths.
+Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& file);
+
+// Parses "500ms", "30s", "5m", "1h" (a bare number is seconds). Throws std::invalid_argument.
+Duration parse_duration(const std::string& text);
+
+// Stable 64-bit hash of everything that decides a task's result (kind, command, builtin
+// parameters, timeout, retries, capture limit). Workers and ventilator must agree on it.
+std::uint64_t task_fingerprint(const TaskSpec& task);
+
+// Human-readable resolved topology, printed by `zpipe check`.
+std::string describe(const Pipeline& pipeline);
+
+const char* to_string(Builtin builtin);
+
+}  // namespace zpipe::config
+
+namespace zpipe::config {
+// Why `url` is not a usable ZeroMQ endpoint (nullopt when it is). With for_bind, a `*`
+// host and `*` port are allowed; otherwise a concrete host and port are required.
+std::optional<std::string> endpoint_problem(const std::string& url, bool for_bind);
+}  // namespace zpipe::config

@@ -1,0 +1,108 @@
+#pragma once
+// Private helpers of the config library: a checked view of one YAML map, typed scalar
+// readers that report "FILE:LINE:COL: key: message", and unit parsing/formatting.
+
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "zpipe/config/pipeline.hpp"
+
+namespace zpipe::config::detail {
+
+// What every error needs: the name of the text and the folder relative paths resolve against.
+struct Context {
+  std::string file;                // as shown in messages
+  std::filesystem::path base_dir;  // absolute
+};
+
+// Throws ConfigError "FILE:LINE:COL: message" (mark is 0-based as yaml-cpp gives it).
+[[noreturn]] void fail(const Context& ctx, const YAML::Mark& mark, const std::string& message);
+
+// "null", "'text'", "a list", "a map": how a node is named in "got ..." messages.
+std::string describe_node(const YAML::Node& node);
+
+// Optimal-string-alignment edit distance (a transposition counts as one edit).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate nearest to `word`, if it is close enough to be a plausible typo.
+std::optional<std::string> suggest(std::string_view word,
+                                   std::initializer_list<std::string_view> candidates);
+
+// One key/value pair of a map, with its full dotted path ("task.timeout").
+struct Field {
+  std::string name;
+  std::string path;
+  YAML::Node key;
+  YAML::Node value;
+  // Where errors about the value point: the value, or the key when the value is empty.
+  YAML::Mark mark() const;
+};
+
+// A YAML map whose keys are scalars without duplicates. A null node reads as an empty map
+// (so "sink:" with nothing under it means all defaults).
+class MapReader {
+public:
+  // `path` is the dotted path of the map ("" for the top level); `owner_mark` is where errors
+  // about the map itself point when it is empty (its key).
+  MapReader(const Context& ctx, const YAML::Node& node, std::string path, YAML::Mark owner_mark);
+
+  // Fails on the first key not in `allowed`, suggesting the nearest valid one.
+  void reject_unknown(std::initializer_list<std::string_view> allowed) const;
+
+  const Field* find(std::string_view name) const;
+  // Fails with "missing required key 'PATH.NAME'" at the map's mark.
+  const Field& require(std::string_view name) const;
+  // Fails with "missing required key 'PATH.A|B|C'" unless exactly one of `names` is present;
+  // two present: "PATH: 'A' and 'B' are mutually exclusive (give exactly one)".
+  const Field& require_one_of(std::initializer_list<std::string_view> names) const;
+
+  const std::vector<Field>& fields() const { return fields_; }
+  const YAML::Mark& mark() const { return mark_; }
+  const std::string& path() const { return path_; }
+  std::string path_of(std::string_view name) const;
+  const Context& context() const { return *ctx_; }
+
+private:
+  const Context* ctx_;
+  std::string path_;
+  YAML::Mark mark_;
+  std::vector<Field> fields_;
+};
+
+// Typed readers: each fails naming the field ("task.retries: expected ..., got 'abc'").
+std::string read_string(const Context& ctx, const Field& field, bool allow_empty);
+std::uint64_t read_uint(const Context& ctx, const Field& field, std::uint64_t min,
+                        std::uint64_t max);
+std::int64_t read_int(const Context& ctx, const Field& field);
+bool read_bool(const Context& ctx, const Field& field);
+Duration read_duration(const Context& ctx, const Field& field);
+std::uint64_t read_size(const Context& ctx, const Field& field, std::uint64_t max);
+// A ZeroMQ endpoint; `bind` allows '*' as host and port.
+std::string read_endpoint(const Context& ctx, const Field& field, bool bind);
+// A path made absolute against ctx.base_dir (lexically normal); "-" stays "-", "" stays "".
+std::string read_path(const Context& ctx, const Field& field);
+
+// Reads the sections with their own files.
+Source read_source(const Context& ctx, const Field& field);
+TaskSpec read_task(const Context& ctx, const Field& field);
+
+// Why `text` is not a usable ZeroMQ endpoint (nullopt: it is one).
+std::optional<std::string> endpoint_problem(std::string_view text, bool bind);
+// "tcp" for "tcp://...", "" when there is no "://".
+std::string_view endpoint_transport(std::string_view text);
+
+// "64KiB", "1MiB", "1MB", "512" (bytes). Throws std::invalid_argument.
+std::uint64_t parse_size(const std::string& text);
+// 1048576 -> "1MiB", 1000 -> "1000B".
+std::string format_size(std::uint64_t bytes);
+// 1500ms -> "1500ms", 30000ms -> "30s", 0 -> "0s".
+std::string format_duration(Duration duration);
+
+}  // namespace zpipe::config::detail

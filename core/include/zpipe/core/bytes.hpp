@@ -1,0 +1,76 @@
+#pragma once
+// Little-endian byte writer and bounds-checked reader for message bodies.
+// Error style: the reader never throws; a read past the end sets failed() and returns 0/empty,
+// so a decoder checks ok() once at the end instead of after every field.
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace zpipe::core {
+
+class ByteWriter {
+public:
+  explicit ByteWriter(std::string& out) : out_(out) {}
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) { put(v); }
+  void u64(std::uint64_t v) { put(v); }
+  void i32(std::int32_t v) { put(static_cast<std::uint32_t>(v)); }
+  void bytes(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+
+private:
+  template <typename T>
+  void put(T v) {
+    char buf[sizeof(T)];
+    for (std::size_t i = 0; i < sizeof(T); ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    out_.append(buf, sizeof(T));
+  }
+  std::string& out_;
+};
+
+class ByteReader {
+public:
+  explicit ByteReader(std::string_view in) : in_(in) {}
+  std::uint8_t u8() { return static_cast<std::uint8_t>(get<std::uint8_t>()); }
+  std::uint32_t u32() { return get<std::uint32_t>(); }
+  std::uint64_t u64() { return get<std::uint64_t>(); }
+  std::int32_t i32() { return static_cast<std::int32_t>(get<std::uint32_t>()); }
+  // A length-prefixed byte string; a length beyond the bytes present fails the reader.
+  std::string_view bytes() {
+    const std::uint32_t n = u32();
+    if (failed_ || n > in_.size() - pos_) {
+      failed_ = true;
+      return {};
+    }
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  std::size_t remaining() const { return in_.size() - pos_; }
+  bool failed() const { return failed_; }
+  // True when every field was present and nothing is left over.
+  bool complete() const { return !failed_ && pos_ == in_.size(); }
+
+private:
+  template <typename T>
+  T get() {
+    if (failed_ || sizeof(T) > in_.size() - pos_) {
+      failed_ = true;
+      return 0;
+    }
+    T v = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      v |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(in_[pos_ + i])) << (8 * i));
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace zpipe::core

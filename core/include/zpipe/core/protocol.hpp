@@ -1,0 +1,104 @@
+#pragma once
+// The zpipe wire protocol (docs/protocol.md is its public description; keep both true).
+//
+// A message is two ZeroMQ frames: a 2-byte header [version, type] and a body.
+// On the ventilator's ROUTER socket a routing-id frame precedes them.
+// Error style: encoding cannot fail; decoding returns a Decoded with either a message
+// or the reason it was rejected (never throws, never trusts a length).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "zpipe/core/types.hpp"
+
+namespace zpipe::core {
+
+inline constexpr std::uint8_t kProtocolVersion = 1;
+
+enum class MsgType : std::uint8_t {
+  // peer (worker or sink) -> ventilator, on the task channel (DEALER -> ROUTER)
+  hello = 1,
+  credit = 2,
+  heartbeat = 3,
+  ack = 4,
+  // ventilator -> peer
+  welcome = 16,
+  refuse = 17,
+  tasks = 18,
+  done = 19,
+  total = 20,
+  // worker -> sink, on the result channel (PUSH -> PULL)
+  results = 32,
+};
+
+enum class Role : std::uint8_t { worker = 1, sink = 2 };
+
+struct Hello {
+  Role role = Role::worker;
+  std::uint64_t fingerprint = 0;  // task_fingerprint of the peer's pipeline
+  std::uint32_t credit = 0;       // tasks the worker can take now (0 for a sink)
+  std::string name;               // worker name as it appears in records
+};
+struct Credit {
+  std::uint32_t credit = 0;  // additional tasks the worker can take
+};
+struct Heartbeat {};
+struct IdRange {
+  TaskId first = 0;
+  std::uint32_t count = 0;
+};
+struct Ack {
+  std::uint64_t failed_total = 0;  // records with status != ok written so far
+  std::vector<IdRange> ranges;     // ids durably written since the last ack
+};
+struct Welcome {
+  std::uint32_t heartbeat_ms = 0;
+  std::uint32_t liveness = 0;
+};
+struct Refuse {
+  std::string reason;
+};
+struct TaskItem {
+  TaskId id = 0;
+  std::uint32_t attempt = 0;  // 1 on first delivery, +1 on each redelivery
+  std::string input;
+};
+struct Tasks {
+  std::vector<TaskItem> items;
+};
+struct Done {};
+struct Total {
+  std::uint64_t total = 0;
+};
+struct Results {
+  std::string worker;
+  std::vector<TaskResult> items;
+};
+
+using Message =
+    std::variant<Hello, Credit, Heartbeat, Ack, Welcome, Refuse, Tasks, Done, Total, Results>;
+
+struct Encoded {
+  std::uint8_t header[2];
+  std::string body;
+};
+
+Encoded encode(const Message& message);
+
+struct Decoded {
+  std::optional<Message> message;
+  const char* error = nullptr;  // static text naming the kind of fault, when message is empty
+};
+
+Decoded decode(std::string_view header, std::string_view body);
+
+// Collapses ascending-or-not ids into ranges of consecutive ids (input order kept).
+std::vector<IdRange> to_ranges(const std::vector<TaskId>& ids);
+
+const char* to_string(MsgType type);
+
+}  // namespace zpipe::core

@@ -1,0 +1,93 @@
+#include "zpipe/core/messaging.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace zpipe::core {
+
+void FaultCounter::count(const std::string& kind) {
+  ++total_;
+  ++by_kind_[kind];
+  Kind& k = kinds_[kind];
+  ++k.count;
+  const auto now = std::chrono::steady_clock::now();
+  if (k.logged == 0 || now - k.last_log >= log_every_) {
+    spdlog::warn("{}: dropped malformed message ({}); {} of this kind so far", role_, kind, k.count);
+    k.logged = k.count;
+    k.last_log = now;
+  }
+}
+
+bool try_send(zmq::socket_t& socket, const Encoded& message, std::string_view routing_id) {
+  if (!routing_id.empty()) {
+    if (!socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+      return false;
+  }
+  // Once the first frame is queued the rest of a multipart message is always accepted.
+  if (!socket.send(zmq::buffer(message.header, 2),
+                   zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+    return false;
+  socket.send(zmq::buffer(message.body), zmq::send_flags::dontwait);
+  return true;
+}
+
+void send(zmq::socket_t& socket, const Encoded& message, std::string_view routing_id) {
+  if (!routing_id.empty()) socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
+  socket.send(zmq::buffer(message.header, 2), zmq::send_flags::sndmore);
+  socket.send(zmq::buffer(message.body), zmq::send_flags::none);
+}
+
+std::optional<Received> try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults) {
+  zmq::message_t frames[4];
+  std::size_t n = 0;
+  bool overflow = false;
+  do {
+    zmq::message_t part;
+    if (!socket.recv(part, n == 0 ? zmq::recv_flags::dontwait : zmq::recv_flags::none)) return std::nullopt;
+    if (n < 4) {
+      frames[n++] = std::move(part);
+    } else {
+      overflow = true;  // keep draining the parts of this message, then drop it
+    }
+  } while (socket.get(zmq::sockopt::rcvmore));
+
+  const std::size_t expected = routed ? 3 : 2;
+  if (overflow || n != expected) {
+    faults.count(n < expected ? "missing frames" : "extra frames");
+    return std::nullopt;
+  }
+  const std::size_t first = routed ? 1 : 0;
+  Decoded d = decode(frames[first].to_string_view(), frames[first + 1].to_string_view());
+  if (!d.message) {
+    faults.count(d.error);
+    return std::nullopt;
+  }
+  Received r{routed ? frames[0].to_string() : std::string(), std::move(*d.message)};
+  return r;
+}
+
+void configure_socket(zmq::socket_t& socket, std::chrono::milliseconds linger) {
+  socket.set(zmq::sockopt::linger, static_cast<int>(linger.count()));
+  socket.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
+}
+
+}  // namespace zpipe::core
+
+namespace zpipe::core {
+
+void bind(zmq::socket_t& socket, const std::string& endpoint) {
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error("cannot bind " + endpoint + ": " + e.what());
+  }
+}
+
+void connect(zmq::socket_t& socket, const std::string& endpoint) {
+  try {
+    socket.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error("cannot connect to " + endpoint + ": " + e.what());
+  }
+}
+
+}  // namespace zpipe::core

@@ -1,0 +1,229 @@
+#include "zpipe/core/protocol.hpp"
+
+#include <type_traits>
+
+#include "zpipe/core/bytes.hpp"
+
+namespace zpipe::core {
+namespace {
+
+// Decoding bounds: a hostile count cannot make us reserve unbounded memory, since every
+// item needs at least this many bytes in the body.
+constexpr std::size_t kMinTaskItemBytes = 8 + 4 + 4;
+constexpr std::size_t kMinResultItemBytes = 8 + 4 + 1 + 1 + 4 + 8 + 4 * 3;
+constexpr std::size_t kIdRangeBytes = 8 + 4;
+
+constexpr std::uint8_t kHasExitCode = 1;
+constexpr std::uint8_t kTruncated = 2;
+
+template <typename T>
+constexpr MsgType type_of() {
+  if constexpr (std::is_same_v<T, Hello>) return MsgType::hello;
+  if constexpr (std::is_same_v<T, Credit>) return MsgType::credit;
+  if constexpr (std::is_same_v<T, Heartbeat>) return MsgType::heartbeat;
+  if constexpr (std::is_same_v<T, Ack>) return MsgType::ack;
+  if constexpr (std::is_same_v<T, Welcome>) return MsgType::welcome;
+  if constexpr (std::is_same_v<T, Refuse>) return MsgType::refuse;
+  if constexpr (std::is_same_v<T, Tasks>) return MsgType::tasks;
+  if constexpr (std::is_same_v<T, Done>) return MsgType::done;
+  if constexpr (std::is_same_v<T, Total>) return MsgType::total;
+  if constexpr (std::is_same_v<T, Results>) return MsgType::results;
+}
+
+void write_body(ByteWriter& w, const Hello& m) {
+  w.u8(static_cast<std::uint8_t>(m.role));
+  w.u64(m.fingerprint);
+  w.u32(m.credit);
+  w.bytes(m.name);
+}
+void write_body(ByteWriter& w, const Credit& m) { w.u32(m.credit); }
+void write_body(ByteWriter&, const Heartbeat&) {}
+void write_body(ByteWriter& w, const Ack& m) {
+  w.u64(m.failed_total);
+  w.u32(static_cast<std::uint32_t>(m.ranges.size()));
+  for (const auto& r : m.ranges) {
+    w.u64(r.first);
+    w.u32(r.count);
+  }
+}
+void write_body(ByteWriter& w, const Welcome& m) {
+  w.u32(m.heartbeat_ms);
+  w.u32(m.liveness);
+}
+void write_body(ByteWriter& w, const Refuse& m) { w.bytes(m.reason); }
+void write_body(ByteWriter& w, const Tasks& m) {
+  w.u32(static_cast<std::uint32_t>(m.items.size()));
+  for (const auto& t : m.items) {
+    w.u64(t.id);
+    w.u32(t.attempt);
+    w.bytes(t.input);
+  }
+}
+void write_body(ByteWriter&, const Done&) {}
+void write_body(ByteWriter& w, const Total& m) { w.u64(m.total); }
+void write_body(ByteWriter& w, const Results& m) {
+  w.bytes(m.worker);
+  w.u32(static_cast<std::uint32_t>(m.items.size()));
+  for (const auto& r : m.items) {
+    w.u64(r.id);
+    w.u32(r.attempts);
+    w.u8(static_cast<std::uint8_t>(r.status));
+    w.u8(static_cast<std::uint8_t>((r.exit_code ? kHasExitCode : 0) | (r.truncated ? kTruncated : 0)));
+    w.i32(r.exit_code.value_or(0));
+    w.u64(r.duration_us);
+    w.bytes(r.input);
+    w.bytes(r.output);
+    w.bytes(r.error);
+  }
+}
+
+Decoded fail(const char* why) { return Decoded{std::nullopt, why}; }
+
+template <typename T>
+Decoded finish(ByteReader& r, T&& message) {
+  if (r.failed()) return fail("truncated body");
+  if (r.remaining() != 0) return fail("trailing bytes in body");
+  return Decoded{Message{std::forward<T>(message)}, nullptr};
+}
+
+Decoded decode_hello(ByteReader& r) {
+  Hello m;
+  const std::uint8_t role = r.u8();
+  if (role != static_cast<std::uint8_t>(Role::worker) && role != static_cast<std::uint8_t>(Role::sink))
+    return fail("unknown role in hello");
+  m.role = static_cast<Role>(role);
+  m.fingerprint = r.u64();
+  m.credit = r.u32();
+  m.name = std::string(r.bytes());
+  return finish(r, std::move(m));
+}
+
+Decoded decode_ack(ByteReader& r) {
+  Ack m;
+  m.failed_total = r.u64();
+  const std::uint32_t n = r.u32();
+  if (r.failed() || n > r.remaining() / kIdRangeBytes) return fail("count exceeds body");
+  m.ranges.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    IdRange range{r.u64(), r.u32()};
+    if (range.first == 0 || range.first + range.count < range.first) return fail("bad id range");
+    m.ranges.push_back(range);
+  }
+  return finish(r, std::move(m));
+}
+
+Decoded decode_tasks(ByteReader& r) {
+  Tasks m;
+  const std::uint32_t n = r.u32();
+  if (r.failed() || n > r.remaining() / kMinTaskItemBytes) return fail("count exceeds body");
+  m.items.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    TaskItem t;
+    t.id = r.u64();
+    t.attempt = r.u32();
+    t.input = std::string(r.bytes());
+    if (r.failed()) break;
+    if (t.id == 0) return fail("task id 0");
+    m.items.push_back(std::move(t));
+  }
+  return finish(r, std::move(m));
+}
+
+Decoded decode_results(ByteReader& r) {
+  Results m;
+  m.worker = std::string(r.bytes());
+  const std::uint32_t n = r.u32();
+  if (r.failed() || n > r.remaining() / kMinResultItemBytes) return fail("count exceeds body");
+  m.items.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    TaskResult t;
+    t.id = r.u64();
+    t.attempts = r.u32();
+    const std::uint8_t status = r.u8();
+    const std::uint8_t flags = r.u8();
+    const std::int32_t exit_code = r.i32();
+    t.duration_us = r.u64();
+    t.input = std::string(r.bytes());
+    t.output = std::string(r.bytes());
+    t.error = std::string(r.bytes());
+    if (r.failed()) break;
+    if (t.id == 0) return fail("task id 0");
+    if (status > static_cast<std::uint8_t>(TaskStatus::timeout)) return fail("unknown task status");
+    if ((flags & ~(kHasExitCode | kTruncated)) != 0) return fail("unknown result flags");
+    t.status = static_cast<TaskStatus>(status);
+    if (flags & kHasExitCode) t.exit_code = exit_code;
+    t.truncated = (flags & kTruncated) != 0;
+    m.items.push_back(std::move(t));
+  }
+  return finish(r, std::move(m));
+}
+
+}  // namespace
+
+Encoded encode(const Message& message) {
+  Encoded e{};
+  e.header[0] = kProtocolVersion;
+  ByteWriter w(e.body);
+  std::visit(
+      [&](const auto& m) {
+        e.header[1] = static_cast<std::uint8_t>(type_of<std::decay_t<decltype(m)>>());
+        write_body(w, m);
+      },
+      message);
+  return e;
+}
+
+Decoded decode(std::string_view header, std::string_view body) {
+  if (header.size() != 2) return fail("bad header size");
+  if (static_cast<std::uint8_t>(header[0]) != kProtocolVersion) return fail("unsupported protocol version");
+  ByteReader r(body);
+  switch (static_cast<MsgType>(static_cast<std::uint8_t>(header[1]))) {
+    case MsgType::hello: return decode_hello(r);
+    case MsgType::credit: return finish(r, Credit{r.u32()});
+    case MsgType::heartbeat: return finish(r, Heartbeat{});
+    case MsgType::ack: return decode_ack(r);
+    case MsgType::welcome: {
+      Welcome m;
+      m.heartbeat_ms = r.u32();
+      m.liveness = r.u32();
+      return finish(r, m);
+    }
+    case MsgType::refuse: return finish(r, Refuse{std::string(r.bytes())});
+    case MsgType::tasks: return decode_tasks(r);
+    case MsgType::done: return finish(r, Done{});
+    case MsgType::total: return finish(r, Total{r.u64()});
+    case MsgType::results: return decode_results(r);
+  }
+  return fail("unknown message type");
+}
+
+std::vector<IdRange> to_ranges(const std::vector<TaskId>& ids) {
+  std::vector<IdRange> ranges;
+  for (TaskId id : ids) {
+    if (!ranges.empty() && ranges.back().first + ranges.back().count == id &&
+        ranges.back().count < UINT32_MAX) {
+      ++ranges.back().count;
+    } else {
+      ranges.push_back(IdRange{id, 1});
+    }
+  }
+  return ranges;
+}
+
+const char* to_string(MsgType type) {
+  switch (type) {
+    case MsgType::hello: return "hello";
+    case MsgType::credit: return "credit";
+    case MsgType::heartbeat: return "heartbeat";
+    case MsgType::ack: return "ack";
+    case MsgType::welcome: return "welcome";
+    case MsgType::refuse: return "refuse";
+    case MsgType::tasks: return "tasks";
+    case MsgType::done: return "done";
+    case MsgType::total: return "total";
+    case MsgType::results: return "results";
+  }
+  return "unknown";
+}
+
+}  // namespace zpipe::core

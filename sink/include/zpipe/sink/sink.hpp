@@ -1,0 +1,77 @@
+#pragma once
+// The sink role: fans results in from every worker, writes each task's record exactly
+// once, acknowledges written ids to the ventilator, and ends when the batch total is in.
+//
+// Error style: exceptions. Construction throws zmq::error_t when the endpoint cannot be
+// bound, std::runtime_error when the output cannot be opened; run() throws
+// std::runtime_error when the output cannot be written (nothing unwritten is acked).
+// Malformed messages are counted and dropped.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "zpipe/config/pipeline.hpp"
+
+namespace zpipe::sink {
+
+enum class Format {
+  jsonl,  // one JSON record per task (docs/config.md lists the fields)
+  text,   // each task's stdout as one block on stdout, its stderr on stderr (zpipe run -j)
+};
+
+struct Options {
+  std::string bind;        // endpoint to bind for results
+  std::string ventilator;  // endpoint to connect for the total and acks
+  std::string output;      // file; empty = stdout
+  Format format = Format::jsonl;
+  bool ordered = false;    // records in input order
+  std::string summary;     // optional JSON summary file
+};
+
+struct Summary {
+  std::uint64_t total = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t timeout = 0;
+  std::uint64_t duplicates = 0;  // results for ids already written, dropped
+  std::uint64_t dropped = 0;     // malformed messages dropped
+  double wall_seconds = 0;
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+  bool completed = false;
+  double tasks_per_second() const { return wall_seconds > 0 ? static_cast<double>(ok + failed + timeout) / wall_seconds : 0; }
+};
+
+// "1000 tasks: 998 ok, 2 failed, 0 timeout in 1.23 s (813 tasks/s); latency ms p50 ... p95 ... p99 ..."
+std::string summary_line(const Summary& summary);
+std::string summary_json(const Summary& summary);
+
+class Sink {
+public:
+  Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options);
+  ~Sink();
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  std::string endpoint() const;
+
+  // Runs until every task of the batch is written, or stop() is called.
+  Summary run();
+  void stop();
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace zpipe::sink
+
+namespace zpipe::sink {
+// Logs the summary line to stderr (info level) and, if `file` is not empty, writes
+// summary_json there. Throws std::runtime_error if the file cannot be written.
+void publish_summary(const Summary& summary, const std::string& file);
+}  // namespace zpipe::sink

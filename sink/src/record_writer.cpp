@@ -1,0 +1,100 @@
+#include "record_writer.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace zpipe::sink {
+namespace {
+
+// Owns a FILE* unless it is stdout/stderr.
+class OutputFile {
+public:
+  explicit OutputFile(const std::string& path) : path_(path.empty() ? "<stdout>" : path) {
+    if (path.empty()) {
+      file_ = stdout;
+    } else {
+      file_ = std::fopen(path.c_str(), "w");
+      if (!file_) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
+      owned_ = true;
+      std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+    }
+  }
+  ~OutputFile() {
+    if (owned_) std::fclose(file_);
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  void write(std::string_view bytes) {
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) fail();
+  }
+  void flush() {
+    if (std::fflush(file_) != 0 || std::ferror(file_)) fail();
+  }
+
+private:
+  [[noreturn]] void fail() { throw std::runtime_error(path_ + ": write failed: " + std::strerror(errno)); }
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  bool owned_ = false;
+};
+
+class JsonlWriter final : public RecordWriter {
+public:
+  explicit JsonlWriter(const std::string& path) : out_(path) {}
+  void write(const core::TaskResult& result, std::string_view worker) override {
+    line_ = record_json(result, worker);
+    line_.push_back('\n');
+    out_.write(line_);
+  }
+  void flush() override { out_.flush(); }
+
+private:
+  OutputFile out_;
+  std::string line_;
+};
+
+// GNU parallel's grouped output: a task's stdout (and stderr) printed whole, never interleaved.
+class TextWriter final : public RecordWriter {
+public:
+  explicit TextWriter(const std::string& path) : out_(path) {}
+  void write(const core::TaskResult& result, std::string_view) override {
+    out_.write(result.output);
+    if (!result.error.empty()) {
+      std::fwrite(result.error.data(), 1, result.error.size(), stderr);
+    }
+  }
+  void flush() override { out_.flush(); }
+
+private:
+  OutputFile out_;
+};
+
+}  // namespace
+
+std::string record_json(const core::TaskResult& result, std::string_view worker) {
+  nlohmann::ordered_json j;
+  j["id"] = result.id;
+  j["input"] = result.input;
+  j["status"] = core::to_string(result.status);
+  j["exit_code"] = result.exit_code ? nlohmann::ordered_json(*result.exit_code) : nlohmann::ordered_json(nullptr);
+  j["attempts"] = result.attempts;
+  j["worker"] = worker;
+  j["output"] = result.output;
+  j["stderr"] = result.error;
+  j["ms"] = static_cast<double>(result.duration_us) / 1000.0;
+  if (result.truncated) j["truncated"] = true;
+  // Invalid UTF-8 in task output must not lose the record: bad bytes become U+FFFD.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path) {
+  if (format == Format::text) return std::make_unique<TextWriter>(path);
+  return std::make_unique<JsonlWriter>(path);
+}
+
+}  // namespace zpipe::sink

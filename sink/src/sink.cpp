@@ -1,0 +1,200 @@
+#include "zpipe/sink/sink.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "done_set.hpp"
+#include "record_writer.hpp"
+#include "zpipe/core/histogram.hpp"
+#include "zpipe/core/messaging.hpp"
+
+namespace zpipe::sink {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using core::TaskId;
+
+// Messages handled per wake-up before the loop flushes, acks and checks its timers.
+constexpr int kMaxDrain = 1024;
+
+}  // namespace
+
+struct Sink::State {
+  State(zmq::context_t& context, const config::Pipeline& p, Options o)
+      : pipeline(p),
+        options(std::move(o)),
+        pull(context, zmq::socket_type::pull),
+        dealer(context, zmq::socket_type::dealer),
+        writer(open_writer(options.format, options.output)),
+        heartbeat(p.ventilator.heartbeat),
+        silence_limit(p.ventilator.heartbeat * p.ventilator.liveness) {}
+
+  const config::Pipeline& pipeline;
+  Options options;
+  zmq::socket_t pull;
+  zmq::socket_t dealer;
+  std::unique_ptr<RecordWriter> writer;
+  Clock::duration heartbeat;
+  Clock::duration silence_limit;
+  core::FaultCounter faults{"sink"};
+
+  DoneSet received;                 // ids with a result (written or waiting for their turn)
+  std::uint64_t written = 0;
+  std::optional<std::uint64_t> total;
+  std::vector<TaskId> unacked;      // written, not yet acknowledged
+  std::map<TaskId, std::pair<core::TaskResult, std::string>> waiting;  // ordered mode: out of turn
+  TaskId next_in_order = 1;
+  core::Histogram latency_us;
+  Summary summary;
+  std::optional<Clock::time_point> started;  // when the ventilator first answered
+  Clock::time_point last_heard = Clock::now();
+
+  void say(const core::Message& m) {
+    if (!core::try_send(dealer, core::encode(m))) spdlog::debug("sink: ventilator queue full");
+  }
+  void hello() { say(core::Hello{core::Role::sink, config::task_fingerprint(pipeline.task), 0, "sink"}); }
+
+  void write(const core::TaskResult& r, const std::string& worker) {
+    writer->write(r, worker);
+    ++written;
+    unacked.push_back(r.id);
+    latency_us.record(r.duration_us);
+    switch (r.status) {
+      case core::TaskStatus::ok: ++summary.ok; break;
+      case core::TaskStatus::failed: ++summary.failed; break;
+      case core::TaskStatus::timeout: ++summary.timeout; break;
+    }
+  }
+
+  // An id no ventilator can have dispatched yet: beyond the total, or beyond what the
+  // window allows past the results already here.
+  bool impossible_id(TaskId id) const {
+    if (total) return id > *total;
+    return id > received.count() + pipeline.ventilator.window;
+  }
+
+  void on_results(core::Results&& results) {
+    for (auto& r : results.items) {
+      if (impossible_id(r.id)) {
+        faults.count("result for unknown id");
+        continue;
+      }
+      if (!received.insert(r.id)) {
+        ++summary.duplicates;
+        continue;
+      }
+      if (!options.ordered) {
+        write(r, results.worker);
+        continue;
+      }
+      waiting.emplace(r.id, std::make_pair(std::move(r), results.worker));
+      for (auto it = waiting.begin(); it != waiting.end() && it->first == next_in_order; it = waiting.erase(it)) {
+        write(it->second.first, it->second.second);
+        ++next_in_order;
+      }
+    }
+  }
+
+  // Only what the writer has flushed is acknowledged: an ack is a promise the record exists.
+  void flush_and_ack() {
+    if (unacked.empty()) return;
+    writer->flush();
+    say(core::Ack{summary.failed + summary.timeout, core::to_ranges(unacked)});
+    unacked.clear();
+  }
+
+  void on_control(core::Received&& in) {
+    last_heard = Clock::now();
+    if (!started) started = last_heard;
+    if (const auto* t = std::get_if<core::Total>(&in.message)) {
+      total = t->total;
+      spdlog::debug("sink: batch total {}", t->total);
+    } else if (const auto* refuse = std::get_if<core::Refuse>(&in.message)) {
+      throw std::runtime_error("sink refused by the ventilator: " + refuse->reason);
+    } else if (!std::holds_alternative<core::Welcome>(in.message) &&
+               !std::holds_alternative<core::Heartbeat>(in.message)) {
+      faults.count("unexpected message type");
+    }
+  }
+
+  bool done() const { return total && written >= *total; }
+};
+
+Sink::Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options)
+    : state_(std::make_unique<State>(context, pipeline, std::move(options))) {
+  State& s = *state_;
+  core::configure_socket(s.pull, std::chrono::milliseconds(0));
+  core::configure_socket(s.dealer, std::chrono::milliseconds(2000));
+  core::bind(s.pull, s.options.bind);
+  core::connect(s.dealer, s.options.ventilator);
+}
+
+Sink::~Sink() = default;
+
+std::string Sink::endpoint() const { return state_->pull.get(zmq::sockopt::last_endpoint); }
+
+void Sink::stop() { stop_.store(true); }
+
+Summary Sink::run() {
+  State& s = *state_;
+  s.hello();
+  auto next_heartbeat = Clock::now() + s.heartbeat;
+  while (!stop_.load() && !s.done()) {
+    zmq::pollitem_t items[] = {{s.pull.handle(), 0, ZMQ_POLLIN, 0}, {s.dealer.handle(), 0, ZMQ_POLLIN, 0}};
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());
+    zmq::poll(items, 2, std::max(wait, std::chrono::milliseconds(0)));
+
+    for (;;) {
+      std::optional<core::Received> in = core::try_receive(s.dealer, false, s.faults);
+      if (in) {
+        s.on_control(std::move(*in));
+      } else if (!(s.dealer.get(zmq::sockopt::events) & ZMQ_POLLIN)) {
+        break;
+      }
+    }
+    for (int i = 0; i < kMaxDrain; ++i) {
+      std::optional<core::Received> in = core::try_receive(s.pull, false, s.faults);
+      if (!in) {
+        if (!(s.pull.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
+        continue;
+      }
+      if (auto* results = std::get_if<core::Results>(&in->message)) {
+        s.on_results(std::move(*results));
+      } else {
+        s.faults.count("unexpected message type");
+      }
+    }
+    s.flush_and_ack();
+
+    const auto now = Clock::now();
+    if (now >= next_heartbeat) {
+      if (now - s.last_heard > s.silence_limit) {
+        spdlog::debug("sink: ventilator silent, saying hello again");
+        s.hello();
+        s.last_heard = now;
+      } else {
+        s.say(core::Heartbeat{});
+      }
+      next_heartbeat = now + s.heartbeat;
+    }
+  }
+  s.flush_and_ack();
+
+  Summary& sum = s.summary;
+  sum.total = s.total.value_or(s.written);
+  sum.completed = s.done();
+  sum.dropped = s.faults.total();
+  if (s.started) sum.wall_seconds = std::chrono::duration<double>(Clock::now() - *s.started).count();
+  sum.p50_ms = static_cast<double>(s.latency_us.quantile(0.50)) / 1000.0;
+  sum.p95_ms = static_cast<double>(s.latency_us.quantile(0.95)) / 1000.0;
+  sum.p99_ms = static_cast<double>(s.latency_us.quantile(0.99)) / 1000.0;
+  sum.max_ms = static_cast<double>(s.latency_us.max()) / 1000.0;
+  return sum;
+}
+
+}  // namespace zpipe::sink

@@ -1,0 +1,120 @@
+// Placeholder expansion and shell quoting (GNU parallel semantics).
+
+#include "zpipe/worker/placeholders.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace zpipe::worker {
+namespace {
+
+using Words = std::vector<std::string>;
+
+TEST(ShellQuoteIfNeeded, LeavesPlainWordsAndNumbersAlone) {
+  EXPECT_EQ(shell_quote_if_needed("7"), "7");
+  EXPECT_EQ(shell_quote_if_needed("-12"), "-12");
+  EXPECT_EQ(shell_quote_if_needed("dir/file_1.tar.gz"), "dir/file_1.tar.gz");
+  EXPECT_EQ(shell_quote_if_needed("user@host:/a,b=c+d%"), "user@host:/a,b=c+d%");
+}
+
+TEST(ShellQuoteIfNeeded, QuotesSpecialCharacters) {
+  EXPECT_EQ(shell_quote_if_needed("a b"), "'a b'");
+  EXPECT_EQ(shell_quote_if_needed("$HOME"), "'$HOME'");
+  EXPECT_EQ(shell_quote_if_needed("a;rm -rf x"), "'a;rm -rf x'");
+  EXPECT_EQ(shell_quote_if_needed("*"), "'*'");
+  EXPECT_EQ(shell_quote_if_needed("\"x\""), "'\"x\"'");
+  EXPECT_EQ(shell_quote_if_needed("tab\there"), "'tab\there'");
+  EXPECT_EQ(shell_quote_if_needed("caf\xc3\xa9"), "'caf\xc3\xa9'");
+}
+
+TEST(ShellQuoteIfNeeded, EscapesSingleQuotes) {
+  EXPECT_EQ(shell_quote_if_needed("it's"), "'it'\\''s'");
+  EXPECT_EQ(shell_quote_if_needed("'"), "''\\'''");
+}
+
+TEST(ShellQuoteIfNeeded, QuotesEmptyString) { EXPECT_EQ(shell_quote_if_needed(""), "''"); }
+
+TEST(ExpandShell, InputPlaceholder) {
+  EXPECT_EQ(expand_shell("echo {}", "hello", 1), "echo hello");
+  EXPECT_EQ(expand_shell("cp {} {}.bak", "a.txt", 1), "cp a.txt a.txt.bak");
+}
+
+TEST(ExpandShell, ArithmeticWithNumbersStaysUnquoted) {
+  EXPECT_EQ(expand_shell("echo $(( {} * {} ))", "7", 3), "echo $(( 7 * 7 ))");
+}
+
+TEST(ExpandShell, TaskIdPlaceholder) {
+  EXPECT_EQ(expand_shell("echo {#}:{}", "x", 42), "echo 42:x");
+}
+
+TEST(ExpandShell, PathPlaceholders) {
+  const std::string input = "dir/sub/file.tar.gz";
+  EXPECT_EQ(expand_shell("{.}", input, 1), "dir/sub/file.tar");
+  EXPECT_EQ(expand_shell("{/}", input, 1), "file.tar.gz");
+  EXPECT_EQ(expand_shell("{//}", input, 1), "dir/sub");
+  EXPECT_EQ(expand_shell("{/.}", input, 1), "file.tar");
+}
+
+TEST(ExpandShell, ExtensionOnlyOfLastComponent) {
+  EXPECT_EQ(expand_shell("{.}", "a/b.c.txt", 1), "a/b.c");
+  EXPECT_EQ(expand_shell("{.}", "a.d/b", 1), "a.d/b");
+  EXPECT_EQ(expand_shell("{.}", "plain", 1), "plain");
+  EXPECT_EQ(expand_shell("{/.}", "a.d/b", 1), "b");
+  EXPECT_EQ(expand_shell("{/.}", "x.y", 1), "x");
+}
+
+TEST(ExpandShell, BasenameAndDirnameEdgeCases) {
+  EXPECT_EQ(expand_shell("{/}", "c", 1), "c");
+  EXPECT_EQ(expand_shell("{//}", "a/b/c", 1), "a/b");
+  EXPECT_EQ(expand_shell("{//}", "c", 1), ".");
+  EXPECT_EQ(expand_shell("{//}", "/c", 1), "/");
+  EXPECT_EQ(expand_shell("{//}", "/a/b", 1), "/a");
+  EXPECT_EQ(expand_shell("{//}", "a/b/", 1), "a");
+  EXPECT_EQ(expand_shell("{//}", "a//b", 1), "a");
+}
+
+TEST(ExpandShell, SubstitutedValuesAreQuoted) {
+  EXPECT_EQ(expand_shell("cat {}", "my file.txt", 1), "cat 'my file.txt'");
+  EXPECT_EQ(expand_shell("echo {}", "$(reboot)", 1), "echo '$(reboot)'");
+  EXPECT_EQ(expand_shell("echo {}", "it's", 1), "echo 'it'\\''s'");
+  EXPECT_EQ(expand_shell("echo {}", "", 1), "echo ''");
+  EXPECT_EQ(expand_shell("echo {/}", "my dir/my file", 1), "echo 'my file'");
+  EXPECT_EQ(expand_shell("echo {//}", "my dir/f", 1), "echo 'my dir'");
+}
+
+TEST(ExpandShell, UnknownBracesLeftAsIs) {
+  EXPECT_EQ(expand_shell("echo {x} {} {", "v", 1), "echo {x} v {");
+  EXPECT_EQ(expand_shell("awk '{print $1}' {}", "f", 1), "awk '{print $1}' f");
+}
+
+TEST(ExpandShell, AppendsQuotedInputWithoutPlaceholder) {
+  EXPECT_EQ(expand_shell("echo", "a b", 1), "echo 'a b'");
+  EXPECT_EQ(expand_shell("gzip -9", "file", 1), "gzip -9 file");
+  EXPECT_EQ(expand_shell("echo {x}", "", 1), "echo {x} ''");
+}
+
+TEST(ExpandShell, IdPlaceholderAloneSuppressesAppend) {
+  EXPECT_EQ(expand_shell("echo {#}", "ignored", 9), "echo 9");
+}
+
+TEST(ExpandArgv, SubstitutesPerWordWithoutQuoting) {
+  EXPECT_EQ(expand_argv({"convert", "{}", "{.}.png"}, "my pic.jpg", 1),
+            (Words{"convert", "my pic.jpg", "my pic.png"}));
+  EXPECT_EQ(expand_argv({"echo", "{#}-{/}", "{//}", "{/.}"}, "a/b.c", 5),
+            (Words{"echo", "5-b.c", "a", "b"}));
+  EXPECT_EQ(expand_argv({"echo", "$x 'q'"}, "it's", 1), (Words{"echo", "$x 'q'", "it's"}));
+}
+
+TEST(ExpandArgv, AppendsInputAsOneWordWithoutPlaceholder) {
+  EXPECT_EQ(expand_argv({"wc", "-l"}, "a file", 1), (Words{"wc", "-l", "a file"}));
+  EXPECT_EQ(expand_argv({"echo", "{x}"}, "", 1), (Words{"echo", "{x}", ""}));
+}
+
+TEST(ExpandArgv, PlaceholderInAnyWordSuppressesAppend) {
+  EXPECT_EQ(expand_argv({"echo", "x", "--id={#}"}, "in", 2), (Words{"echo", "x", "--id=2"}));
+}
+
+}  // namespace
+}  // namespace zpipe::worker

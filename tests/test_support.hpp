@@ -1,0 +1,75 @@
+#pragma once
+// Shared by the tests: temporary folders, JSON Lines reading, and real child processes
+// of the zpipe binary with their exit codes and output captured.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace zpipe::test {
+
+// A fresh folder under /tmp, removed with everything in it at scope exit.
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+  std::filesystem::path path_;
+};
+
+void write_file(const std::filesystem::path& file, const std::string& text);
+std::string read_file(const std::filesystem::path& file);
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (for tests of separate processes,
+// which must know their endpoints before any of them starts).
+int free_port();
+
+// A running child process; killed (SIGKILL) and reaped at scope exit if still running.
+class Child {
+public:
+  // argv[0] is the program; stdin from `stdin_file` (or /dev/null), stdout/stderr to files.
+  Child(std::vector<std::string> argv, const std::filesystem::path& out, const std::filesystem::path& err,
+        const std::filesystem::path& stdin_file = {});
+  ~Child();
+  Child(Child&& other) noexcept;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Waits up to `limit`; returns the exit code, 128+signal if killed, or -1 on timeout.
+  int wait(std::chrono::milliseconds limit);
+  void signal(int sig);
+  // Peak resident set size in KiB, valid after wait() returned.
+  long max_rss_kib() const { return max_rss_kib_; }
+
+private:
+  pid_t pid_ = -1;
+  long max_rss_kib_ = 0;
+};
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+  long max_rss_kib = 0;
+};
+
+// Runs the zpipe binary with `args` (stdin from `stdin_text`; the captured files live in
+// `dir`), waits up to `limit`. Paths in `args` should be absolute.
+Outcome run_zpipe(const std::vector<std::string>& args, const TempDir& dir, const std::string& stdin_text = {},
+                  std::chrono::milliseconds limit = std::chrono::seconds(60));
+
+std::string zpipe_binary();
+
+}  // namespace zpipe::test

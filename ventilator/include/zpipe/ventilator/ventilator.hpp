@@ -1,0 +1,53 @@
+#pragma once
+// The ventilator role: streams tasks to workers against their credit, keeps a lease on
+// every dispatched task until the sink acknowledges its record, and ends the batch.
+//
+// Error style: exceptions. Construction throws zmq::error_t when the endpoint cannot be
+// bound and std::runtime_error when the source cannot be opened; run() throws only for
+// such runtime failures. Malformed peer messages are counted and dropped, never thrown.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "zpipe/config/pipeline.hpp"
+
+namespace zpipe::ventilator {
+
+struct Report {
+  std::uint64_t total = 0;         // tasks in the batch
+  std::uint64_t failed = 0;        // records the sink wrote with status != ok
+  std::uint64_t dispatched = 0;    // task messages sent, redeliveries included
+  std::uint64_t redelivered = 0;   // tasks handed out again after their worker died
+  std::uint64_t dropped = 0;       // malformed or unexpected messages dropped
+  bool completed = false;          // every task acknowledged by the sink
+};
+
+class Ventilator {
+public:
+  // Binds `bind_endpoint` (tcp://127.0.0.1:* picks a free port; see endpoint()).
+  Ventilator(zmq::context_t& context, const config::Pipeline& pipeline, const std::string& bind_endpoint);
+  ~Ventilator();
+  Ventilator(const Ventilator&) = delete;
+  Ventilator& operator=(const Ventilator&) = delete;
+
+  // The bound endpoint, with the real port when a wildcard port was asked for.
+  std::string endpoint() const;
+
+  // Runs the batch until every task is acknowledged, or until stop() is called.
+  Report run();
+
+  // Thread-safe: makes run() return at its next wake-up (within one heartbeat).
+  void stop();
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace zpipe::ventilator

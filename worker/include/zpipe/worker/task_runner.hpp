@@ -1,0 +1,19 @@
+#pragma once
+// Runs one task as the pipeline's TaskSpec says: shell, argv or a built-in, with retries.
+// Error style: never throws for a task's own failure; it becomes a failed/timeout result.
+
+#include <cstdint>
+#include <string_view>
+
+#include "zpipe/config/pipeline.hpp"
+#include "zpipe/core/types.hpp"
+
+namespace zpipe::worker {
+
+// Runs the task up to 1 + spec.retries times until one attempt is ok.
+// `earlier_attempts` counts executions in previous deliveries (attempt - 1 on the wire);
+// the result's attempts = earlier_attempts + executions here.
+core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string_view input,
+                          std::uint32_t earlier_attempts);
+
+}  // namespace zpipe::worker

@@ -1,0 +1,56 @@
+#pragma once
+// The worker role: announces credit to the ventilator, runs tasks on `slots` threads
+// (child processes for shell/argv tasks), pushes results to the sink, heartbeats.
+//
+// Error style: exceptions for runtime failures (zmq::error_t, std::system_error);
+// a refusal by the ventilator is a value in the Report, malformed messages are counted.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "zpipe/config/pipeline.hpp"
+
+namespace zpipe::worker {
+
+struct Options {
+  std::string ventilator;   // endpoint to connect for tasks
+  std::string sink;         // endpoint to connect for results
+  std::string name;         // name in records; empty = host:pid
+  bool keep_alive = false;  // serve the next batch instead of exiting when one is done
+};
+
+struct Report {
+  std::uint64_t tasks = 0;     // tasks run to a result
+  std::uint64_t dropped = 0;   // malformed or unexpected messages dropped
+  bool refused = false;        // the ventilator refused this worker
+  std::string refusal;         // its reason
+};
+
+// host:pid, the default worker name.
+std::string default_worker_name();
+
+class Worker {
+public:
+  Worker(zmq::context_t& context, const config::Pipeline& pipeline, Options options);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Serves until the ventilator says the batch is done (unless keep_alive), the
+  // ventilator refuses it, or stop() is called.
+  Report run();
+
+  // Thread-safe: makes run() return at its next wake-up.
+  void stop();
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace zpipe::worker

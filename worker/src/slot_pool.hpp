@@ -1,0 +1,43 @@
+#pragma once
+// `slots` threads that run tasks from a shared queue and hand results back to the
+// worker's event loop through an eventfd it can poll beside its ZeroMQ sockets.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "zpipe/core/protocol.hpp"
+
+namespace zpipe::worker {
+
+class SlotPool {
+public:
+  using Runner = std::function<core::TaskResult(const core::TaskItem&)>;
+  SlotPool(unsigned slots, Runner runner);
+  ~SlotPool();  // stops taking tasks, finishes the running ones, joins
+  SlotPool(const SlotPool&) = delete;
+  SlotPool& operator=(const SlotPool&) = delete;
+
+  void submit(std::vector<core::TaskItem>&& items);
+  // All results finished since the last call; clears the eventfd.
+  std::vector<core::TaskResult> take_results();
+  // Readable while results are waiting.
+  int event_fd() const { return event_fd_; }
+
+private:
+  void serve();
+
+  Runner runner_;
+  int event_fd_ = -1;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<core::TaskItem> queue_;
+  std::vector<core::TaskResult> results_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace zpipe::worker

@@ -1,0 +1,125 @@
+// One task, start to finish: pick how to run it (shell, argv, built-in), turn what happened
+// into a TaskStatus, and retry failed or timed-out attempts.
+
+#include "zpipe/worker/task_runner.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "builtins.hpp"
+#include "zpipe/worker/placeholders.hpp"
+#include "zpipe/worker/process.hpp"
+
+namespace zpipe::worker {
+namespace {
+
+// What one execution produced; the fields of TaskResult that change per attempt.
+struct Attempt {
+  core::TaskStatus status = core::TaskStatus::ok;
+  std::optional<std::int32_t> exit_code;
+  bool truncated = false;
+  std::string output;
+  std::string error;
+};
+
+core::TaskStatus status_of(const ProcessResult& process) {
+  if (process.timed_out) return core::TaskStatus::timeout;
+  if (process.exit_code && *process.exit_code == 0) return core::TaskStatus::ok;
+  return core::TaskStatus::failed;  // non-zero exit or killed by a signal
+}
+
+Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>& argv) {
+  Attempt attempt;
+  ProcessResult process;
+  try {
+    process = run_process(argv, spec.timeout, spec.max_output);
+  } catch (const std::system_error& e) {
+    // The host, not the task, failed (e.g. out of fds or processes). Reporting a failed
+    // attempt keeps the worker alive and lets retries or another delivery try again.
+    attempt.status = core::TaskStatus::failed;
+    attempt.error = std::string("zpipe: ") + e.what();
+    return attempt;
+  }
+  attempt.status = status_of(process);
+  attempt.exit_code = process.exit_code;
+  attempt.truncated = process.truncated;
+  attempt.output = std::move(process.out);
+  attempt.error = std::move(process.error);
+  // A task that dies silently would otherwise leave no clue in its record.
+  if (attempt.error.empty()) {
+    if (process.timed_out) {
+      attempt.error = "timed out after " + std::to_string(spec.timeout.count()) + " ms";
+    } else if (process.term_signal != 0) {
+      attempt.error = "killed by signal " + std::to_string(process.term_signal);
+    }
+  }
+  return attempt;
+}
+
+Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input) {
+  BuiltinOutcome outcome = run_builtin(spec, input);
+  Attempt attempt;
+  attempt.status = outcome.status;
+  // Built-ins report like a process would: 0 when ok, 1 when failed, none when they were
+  // cut short by the timeout (as a killed process has no exit code).
+  if (outcome.status == core::TaskStatus::ok) {
+    attempt.exit_code = 0;
+  } else if (outcome.status == core::TaskStatus::failed) {
+    attempt.exit_code = 1;
+  }
+  attempt.output = std::move(outcome.output);
+  attempt.error = std::move(outcome.error);
+  return attempt;
+}
+
+Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view input) {
+  switch (spec.kind) {
+    case config::TaskKind::shell:
+      return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, input, id)});
+    case config::TaskKind::argv:
+      return run_command(spec, expand_argv(spec.argv, input, id));
+    case config::TaskKind::builtin:
+      return run_builtin_attempt(spec, input);
+  }
+  Attempt unknown;
+  unknown.status = core::TaskStatus::failed;
+  unknown.error = "zpipe: unknown task kind";
+  return unknown;
+}
+
+}  // namespace
+
+core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string_view input,
+                          std::uint32_t earlier_attempts) {
+  core::TaskResult result;
+  result.id = id;
+  result.input = std::string(input);
+
+  // Timeouts are retried too: a task that hung once (a slow mount, a busy host) often
+  // completes on the next try.
+  const std::uint64_t max_executions = std::uint64_t{spec.retries} + 1;
+  std::uint32_t executions = 0;
+  for (std::uint64_t n = 0; n < max_executions; ++n) {
+    const auto started = std::chrono::steady_clock::now();
+    Attempt attempt = run_once(spec, id, input);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    ++executions;
+
+    // The result always describes the last attempt only.
+    result.status = attempt.status;
+    result.exit_code = attempt.exit_code;
+    result.truncated = attempt.truncated;
+    result.output = std::move(attempt.output);
+    result.error = std::move(attempt.error);
+    result.duration_us = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+    if (result.status == core::TaskStatus::ok) break;
+  }
+  result.attempts = earlier_attempts + executions;
+  return result;
+}
+
+}  // namespace zpipe::worker

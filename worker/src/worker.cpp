@@ -1,0 +1,197 @@
+#include "zpipe/worker/worker.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "slot_pool.hpp"
+#include "zpipe/core/messaging.hpp"
+#include "zpipe/worker/task_runner.hpp"
+
+namespace zpipe::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Results per message are capped by bytes too, so big outputs never make a message
+// that the sink's size limit would reject.
+constexpr std::size_t kMaxResultBatchBytes = 8u << 20;
+
+}  // namespace
+
+std::string default_worker_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
+}
+
+struct Worker::State {
+  State(zmq::context_t& context, const config::Pipeline& p, Options o)
+      : pipeline(p),
+        options(std::move(o)),
+        fingerprint(config::task_fingerprint(p.task)),
+        capacity(p.workers.slots + p.workers.prefetch),
+        dealer(context, zmq::socket_type::dealer),
+        push(context, zmq::socket_type::push),
+        heartbeat(p.ventilator.heartbeat),
+        silence_limit(p.ventilator.heartbeat * p.ventilator.liveness),
+        pool(p.workers.slots, [this](const core::TaskItem& item) {
+          return run_task(pipeline.task, item.id, item.input, item.attempt - 1);
+        }) {
+    if (options.name.empty()) options.name = default_worker_name();
+  }
+
+  const config::Pipeline& pipeline;
+  Options options;
+  std::uint64_t fingerprint;
+  std::uint32_t capacity;
+  zmq::socket_t dealer;
+  zmq::socket_t push;
+  Clock::duration heartbeat;
+  Clock::duration silence_limit;
+  core::FaultCounter faults{"worker"};
+
+  std::uint32_t held = 0;            // tasks received and not finished
+  std::uint32_t credit_to_return = 0;
+  std::vector<core::TaskResult> pending;  // finished, not yet handed to the push socket
+  bool batch_done = false;
+  Clock::time_point last_heard = Clock::now();
+  Report report;
+  SlotPool pool;  // last: its threads use the members above, and it is destroyed first
+
+  // Never blocks the loop: if the ventilator is unreachable long enough to fill the queue,
+  // a lost heartbeat or credit is repaired by the hello sent after its silence.
+  void say(const core::Message& m) {
+    if (!core::try_send(dealer, core::encode(m))) spdlog::debug("worker '{}': ventilator queue full", options.name);
+  }
+
+  void hello() {
+    say(core::Hello{core::Role::worker, fingerprint, capacity - std::min(held, capacity), options.name});
+    credit_to_return = 0;
+  }
+
+  // Returns false when the worker must stop (refused).
+  bool handle(core::Received&& in) {
+    last_heard = Clock::now();
+    if (auto* tasks = std::get_if<core::Tasks>(&in.message)) {
+      held += static_cast<std::uint32_t>(tasks->items.size());
+      pool.submit(std::move(tasks->items));
+    } else if (std::holds_alternative<core::Done>(in.message)) {
+      batch_done = true;
+    } else if (auto* refuse = std::get_if<core::Refuse>(&in.message)) {
+      report.refused = true;
+      report.refusal = refuse->reason;
+      return false;
+    } else if (!std::holds_alternative<core::Welcome>(in.message) &&
+               !std::holds_alternative<core::Heartbeat>(in.message)) {
+      faults.count("unexpected message type");
+    }
+    return true;
+  }
+
+  void collect_results() {
+    std::vector<core::TaskResult> done = pool.take_results();
+    const auto n = static_cast<std::uint32_t>(done.size());
+    held -= std::min(held, n);
+    credit_to_return += n;
+    report.tasks += n;
+    if (pending.empty()) {
+      pending = std::move(done);
+    } else {
+      std::move(done.begin(), done.end(), std::back_inserter(pending));
+    }
+  }
+
+  // Hands pending results to the push socket without blocking; returns true if all went.
+  bool flush_results() {
+    while (!pending.empty()) {
+      core::Results batch;
+      batch.worker = options.name;
+      std::size_t bytes = 0, n = 0;
+      while (n < pending.size() && (n == 0 || bytes < kMaxResultBatchBytes)) {
+        bytes += pending[n].input.size() + pending[n].output.size() + pending[n].error.size();
+        ++n;
+      }
+      batch.items.assign(std::make_move_iterator(pending.begin()),
+                         std::make_move_iterator(pending.begin() + static_cast<std::ptrdiff_t>(n)));
+      if (!core::try_send(push, core::encode(batch))) {
+        std::move(batch.items.begin(), batch.items.end(), pending.begin());  // put back, retry later
+        return false;
+      }
+      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    return true;
+  }
+};
+
+Worker::Worker(zmq::context_t& context, const config::Pipeline& pipeline, Options options)
+    : state_(std::make_unique<State>(context, pipeline, std::move(options))) {
+  State& s = *state_;
+  core::configure_socket(s.dealer, std::chrono::milliseconds(1000));
+  core::configure_socket(s.push, std::chrono::milliseconds(5000));
+  core::connect(s.dealer, s.options.ventilator);
+  core::connect(s.push, s.options.sink);
+}
+
+Worker::~Worker() = default;
+
+void Worker::stop() { stop_.store(true); }
+
+Report Worker::run() {
+  State& s = *state_;
+  s.hello();
+  auto next_heartbeat = Clock::now() + s.heartbeat;
+  while (!stop_.load()) {
+    zmq::pollitem_t items[] = {
+        {s.dealer.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, s.pool.event_fd(), ZMQ_POLLIN, 0},
+        {s.push.handle(), 0, static_cast<short>(s.pending.empty() ? 0 : ZMQ_POLLOUT), 0},
+    };
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());
+    zmq::poll(items, 3, std::max(wait, std::chrono::milliseconds(0)));
+
+    for (;;) {
+      std::optional<core::Received> in = core::try_receive(s.dealer, false, s.faults);
+      if (!in) {
+        if (!(s.dealer.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
+        continue;
+      }
+      if (!s.handle(std::move(*in))) {
+        spdlog::error("worker '{}': refused by the ventilator: {}", s.options.name, s.report.refusal);
+        s.report.dropped = s.faults.total();
+        return s.report;
+      }
+    }
+    if (items[1].revents & ZMQ_POLLIN) s.collect_results();
+    s.flush_results();
+    if (s.credit_to_return > 0) {
+      s.say(core::Credit{s.credit_to_return});
+      s.credit_to_return = 0;
+    }
+
+    const auto now = Clock::now();
+    if (now >= next_heartbeat) {
+      if (now - s.last_heard > s.silence_limit) {
+        // The ventilator is gone or restarted: introduce ourselves again (any start order works).
+        spdlog::debug("worker '{}': ventilator silent, saying hello again", s.options.name);
+        s.hello();
+        s.last_heard = now;
+      } else {
+        s.say(core::Heartbeat{});
+      }
+      next_heartbeat = now + s.heartbeat;
+    }
+    if (s.batch_done && s.held == 0 && s.pending.empty()) {
+      if (!s.options.keep_alive) break;
+      s.batch_done = false;  // wait for the next batch's ventilator
+    }
+  }
+  s.report.dropped = s.faults.total();
+  return s.report;
+}
+
+}  // namespace zpipe::worker
