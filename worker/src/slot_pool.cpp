@@ -4,12 +4,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <system_error>
 
 namespace zpipe::worker {
+namespace {
+// Most tasks a slot takes from the queue at once.
+constexpr std::size_t kMaxTake = 64;
+}  // namespace
 
-SlotPool::SlotPool(unsigned slots, Runner runner) : runner_(std::move(runner)) {
+SlotPool::SlotPool(unsigned slots, Runner runner) : runner_(std::move(runner)), slots_(std::max(1u, slots)) {
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   threads_.reserve(slots);
@@ -50,19 +56,27 @@ std::vector<core::TaskResult> SlotPool::take_results() {
 }
 
 void SlotPool::serve() {
+  std::vector<core::TaskItem> items;
+  std::vector<core::TaskResult> done;
   for (;;) {
-    core::TaskItem item;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      item = std::move(queue_.front());
-      queue_.pop_front();
+      // Take a fair share of a deep queue at once: tiny tasks then cost one lock and one
+      // wake-up per batch, while a shallow queue still spreads one task per slot.
+      const std::size_t share = std::clamp<std::size_t>(queue_.size() / slots_, 1, kMaxTake);
+      for (std::size_t i = 0; i < share; ++i) {
+        items.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
-    core::TaskResult result = runner_(item);
+    for (const auto& item : items) done.push_back(runner_(item));
+    items.clear();
     std::lock_guard lock(mutex_);
     const bool was_empty = results_.empty();
-    results_.push_back(std::move(result));
+    std::move(done.begin(), done.end(), std::back_inserter(results_));
+    done.clear();
     if (was_empty) {
       const std::uint64_t one = 1;
       [[maybe_unused]] const ssize_t n = ::write(event_fd_, &one, sizeof one);

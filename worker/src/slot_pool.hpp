@@ -31,6 +31,7 @@ private:
   void serve();
 
   Runner runner_;
+  std::size_t slots_;
   int event_fd_ = -1;
   std::mutex mutex_;
   std::condition_variable wake_;

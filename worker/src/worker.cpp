@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "credit_policy.hpp"
 #include "slot_pool.hpp"
 #include "zpipe/core/messaging.hpp"
 #include "zpipe/worker/task_runner.hpp"
@@ -34,7 +35,8 @@ struct Worker::State {
       : pipeline(p),
         options(std::move(o)),
         fingerprint(config::task_fingerprint(p.task)),
-        capacity(p.workers.slots + p.workers.prefetch),
+        policy(p.workers.slots, p.workers.prefetch),
+        capacity(policy.target()),
         dealer(context, zmq::socket_type::dealer),
         push(context, zmq::socket_type::push),
         heartbeat(p.ventilator.heartbeat),
@@ -48,7 +50,8 @@ struct Worker::State {
   const config::Pipeline& pipeline;
   Options options;
   std::uint64_t fingerprint;
-  std::uint32_t capacity;
+  CreditPolicy policy;
+  std::uint32_t capacity;  // tasks we have asked for: held + credit the ventilator has
   zmq::socket_t dealer;
   zmq::socket_t push;
   Clock::duration heartbeat;
@@ -96,8 +99,19 @@ struct Worker::State {
   void collect_results() {
     std::vector<core::TaskResult> done = pool.take_results();
     const auto n = static_cast<std::uint32_t>(done.size());
+    for (const auto& r : done) policy.observe(r.duration_us);
     held -= std::min(held, n);
     credit_to_return += n;
+    // Grow or shrink what we hold by adjusting the credit we hand back.
+    const std::uint32_t target = policy.target();
+    if (target > capacity) {
+      credit_to_return += target - capacity;
+      capacity = target;
+    } else if (target < capacity) {
+      const std::uint32_t withheld = std::min(capacity - target, credit_to_return);
+      credit_to_return -= withheld;
+      capacity -= withheld;
+    }
     report.tasks += n;
     if (pending.empty()) {
       pending = std::move(done);
