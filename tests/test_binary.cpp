@@ -39,12 +39,43 @@ void expect_squares(const std::vector<nlohmann::json>& records, int n) {
 TEST(Binary, ParallelModeComputesSquares) {
   TempDir dir;
   const auto out = dir / "o.jsonl";
-  const auto o = run_zpipe({"run", "-j", "4", "--output", out.string(), "--", "echo", "$(( {} * {} ))"}, dir,
-                           seq(1, 1000));
+  const auto summary = dir / "summary.json";
+  const auto o = run_zpipe({"run", "-j", "4", "--output", out.string(), "--summary", summary.string(), "--", "echo",
+                            "$(( {} * {} ))"},
+                           dir, seq(1, 1000));
   ASSERT_EQ(o.code, 0) << o.err;
   expect_squares(test::read_jsonl(out), 1000);
-  EXPECT_NE(o.err.find("1000 tasks: 1000 ok"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("1000 tasks: 1000 ok, 0 failed"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("p99"), std::string::npos) << o.err;
   EXPECT_EQ(o.out, "") << "records go to the file, nothing else to stdout";
+  const auto s = nlohmann::json::parse(test::read_file(summary));
+  EXPECT_EQ(s["total"], 1000);
+  EXPECT_EQ(s["ok"], 1000);
+  EXPECT_EQ(s["failed"], 0);
+  EXPECT_EQ(s["completed"], true);
+  EXPECT_GT(s["tasks_per_second"].get<double>(), 0);
+  EXPECT_GE(s["latency_ms"]["p99"].get<double>(), s["latency_ms"]["p50"].get<double>());
+}
+
+TEST(Binary, ExamplesRun) {
+  TempDir dir;
+  const std::string examples = std::string(ZPIPE_SOURCE_DIR) + "/examples/";
+  for (const char* name : {"squares", "urls", "sleep"}) {
+    const auto out = dir / (std::string(name) + ".jsonl");
+    const auto o = run_zpipe({"-q", "run", examples + name + ".yaml", "--output", out.string(), "--summary",
+                              (dir / "s.json").string()},
+                             dir);
+    EXPECT_EQ(o.code, 0) << name << ": " << o.err;
+    const auto records = test::read_jsonl(out);
+    EXPECT_FALSE(records.empty()) << name;
+    for (const auto& r : records) EXPECT_EQ(r["status"], "ok") << name << ": " << r.dump();
+    if (std::string(name) == "urls") {
+      ASSERT_EQ(records.size(), 6u);
+      for (const auto& r : records) {
+        if (r["id"] == 1) EXPECT_EQ(r["output"], "https://example.com/index.html -> saved as index.html (stem index)\n");
+      }
+    }
+  }
 }
 
 TEST(Binary, ParallelModePrintsOutputBlocksAndKeepsOrderWithK) {
