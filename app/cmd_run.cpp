@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "local_pipeline.hpp"
+#include "signals.hpp"
 
 namespace zpipe::app {
 namespace {
@@ -55,6 +56,10 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
   cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
   cmd->add_option("--timeout", o.timeout, "Per-task timeout, e.g. 500ms, 30s, 5m");
   cmd->add_option("--retries", o.retries, "Extra attempts for a failed task")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--resume", o.resume, "Continue the output file: run only tasks that have no record in it");
+  cmd->add_flag("--resume-failed", o.resume_failed, "Like --resume, and run failed or timed-out tasks again");
+  cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
+      ->check(CLI::PositiveNumber);
   return cmd;
 }
 
@@ -71,18 +76,27 @@ int run_run(const RunOptions& o) {
     if (o.keep_order) p.sink.ordered = true;
     if (!o.output.empty()) p.sink.output = std::filesystem::absolute(o.output).string();
     if (!o.summary.empty()) p.sink.summary = std::filesystem::absolute(o.summary).string();
+    if (o.resume || o.resume_failed) p.resume = true;
+    if (o.halt_on_failure > 0) p.halt.after_failures = o.halt_on_failure;
+    if (p.resume && p.sink.output.empty())
+      throw config::ConfigError("--resume needs an output file (--output FILE or sink.output): it is the journal");
 
     sink::Options sink_options;
     sink_options.output = p.sink.output;
     sink_options.summary = p.sink.summary;
     sink_options.ordered = p.sink.ordered;
+    sink_options.resume = p.resume;
+    sink_options.resume_failed = o.resume_failed;
+    sink_options.fsync = to_sink_fsync(p.sink.fsync);
     // Parallel mode without --output prints each task's output like GNU parallel does.
     sink_options.format = o.parallel_mode && o.output.empty() ? sink::Format::text : sink::Format::jsonl;
 
-    LocalRun run = run_local(p, sink_options);
+    LocalPipeline pipeline(p, sink_options);
+    SignalWatcher signals([&](int sig) { pipeline.drain(std::string("interrupted by ") + strsignal(sig)); },
+                          [&](int) { pipeline.abort(); });
+    const LocalRun run = pipeline.run();
     sink::publish_summary(run.summary, sink_options.summary);
-    if (!run.summary.completed) return int{kRuntime};
-    return run.summary.failed + run.summary.timeout > 0 ? int{kTaskFailed} : int{kOk};
+    return exit_code_for(run.summary, signals);
   });
 }
 

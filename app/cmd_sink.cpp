@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "role_config.hpp"
+#include "signals.hpp"
 #include "zpipe/sink/sink.hpp"
 
 namespace zpipe::app {
@@ -13,6 +14,8 @@ CLI::App* setup_sink(CLI::App& app, SinkOptions& o) {
   add_role_flags(*cmd, o);
   cmd->add_option("--output", o.output, "JSON Lines file (default: sink.output, else stdout)");
   cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
+  cmd->add_flag("--fresh", o.fresh,
+                "Truncate the output file; by default an existing one is the journal this sink continues");
   return cmd;
 }
 
@@ -25,13 +28,17 @@ int run_sink(const SinkOptions& o) {
     options.output = o.output.empty() ? p.sink.output : std::filesystem::absolute(o.output).string();
     options.summary = o.summary.empty() ? p.sink.summary : std::filesystem::absolute(o.summary).string();
     options.ordered = p.sink.ordered;
+    // A sink is a service: restarted after a crash it must continue its journal, not erase it.
+    options.resume = !o.fresh && !options.output.empty();
+    options.fsync = to_sink_fsync(p.sink.fsync);
     zmq::context_t context;
     sink::Sink s(context, p, options);
     spdlog::info("sink: '{}' listening on {}", p.name, s.endpoint());
+    // Records on disk are whole lines at any moment: a signal just ends the sink now.
+    SignalWatcher signals([&](int) { s.stop(); }, [&](int) { s.stop(); });
     const sink::Summary summary = s.run();
     sink::publish_summary(summary, options.summary);
-    if (!summary.completed) return int{kRuntime};
-    return summary.failed + summary.timeout > 0 ? int{kTaskFailed} : int{kOk};
+    return exit_code_for(summary, signals);
   });
 }
 

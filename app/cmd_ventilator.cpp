@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "role_config.hpp"
+#include "signals.hpp"
 #include "zpipe/ventilator/ventilator.hpp"
 
 namespace zpipe::app {
@@ -20,9 +21,12 @@ int run_ventilator(const VentilatorOptions& o) {
     zmq::context_t context;
     ventilator::Ventilator vent(context, p, p.ventilator.address.bind_address());
     spdlog::info("ventilator: '{}' listening on {}", p.name, vent.endpoint());
+    SignalWatcher signals([&](int sig) { vent.drain(std::string("interrupted by ") + strsignal(sig)); },
+                          [&](int) { vent.stop(); });
     const ventilator::Report report = vent.run();
-    if (!report.completed) return int{kRuntime};
-    return report.failed > 0 ? int{kTaskFailed} : int{kOk};
+    if (signals.received() != 0) return signals.exit_code();
+    if (report.failed > 0 || !report.halted.empty()) return int{kTaskFailed};
+    return report.completed ? int{kOk} : int{kRuntime};
   });
 }
 

@@ -4,6 +4,8 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "role_config.hpp"
+#include "signals.hpp"
+#include "zpipe/worker/process.hpp"
 #include "zpipe/worker/worker.hpp"
 
 namespace zpipe::app {
@@ -26,12 +28,17 @@ int run_worker(const WorkerOptions& o) {
     zmq::context_t context;
     worker::Worker w(context, p, options);
     spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
+    SignalWatcher signals([&](int) { w.drain(); },
+                          [&](int) {
+                            worker::kill_running_processes();
+                            w.stop();
+                          });
     const worker::Report report = w.run();
     if (report.refused) {
       std::fprintf(stderr, "zpipe: worker refused by the ventilator: %s\n", report.refusal.c_str());
       return int{kUsage};
     }
-    spdlog::info("worker: batch done, ran {} tasks", report.tasks);
+    spdlog::info("worker: {}, ran {} tasks", signals.received() ? "left" : "batch done", report.tasks);
     return int{kOk};
   });
 }

@@ -3,6 +3,7 @@
 // its flags on the CLI11 app, and a run_* that does the work and returns the exit code.
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct RunOptions {
   std::string summary;                 // --summary FILE
   std::string timeout;                 // --timeout DUR
   int retries = -1;                    // --retries N (-1 = from the file / 0)
+  bool resume = false;                 // --resume: run only tasks without a record in --output
+  bool resume_failed = false;          // --resume-failed: also run again those that failed
+  std::uint64_t halt_on_failure = 0;   // --halt-on-failure N
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);
@@ -45,6 +49,7 @@ int run_worker(const WorkerOptions& options);
 struct SinkOptions : RoleOptions {
   std::string output;
   std::string summary;
+  bool fresh = false;  // --fresh: truncate the output instead of continuing it
 };
 CLI::App* setup_sink(CLI::App& app, SinkOptions& options);
 int run_sink(const SinkOptions& options);

@@ -5,6 +5,7 @@
 
 #include <zmq.hpp>
 
+#include "signals.hpp"
 #include "zpipe/config/pipeline.hpp"
 
 namespace zpipe::app {
@@ -22,6 +23,22 @@ int guarded(const std::function<int()>& body) {
     std::fprintf(stderr, "zpipe: %s\n", e.what());
     return kRuntime;
   }
+}
+
+int exit_code_for(const sink::Summary& summary, const SignalWatcher& signals) {
+  if (signals.received() != 0) return signals.exit_code();
+  if (summary.failed + summary.timeout > 0 || !summary.halted.empty()) return kTaskFailed;
+  if (!summary.completed) return kRuntime;
+  return kOk;
+}
+
+sink::Fsync to_sink_fsync(config::FsyncPolicy policy) {
+  switch (policy) {
+    case config::FsyncPolicy::never: return sink::Fsync::never;
+    case config::FsyncPolicy::always: return sink::Fsync::always;
+    case config::FsyncPolicy::interval: break;
+  }
+  return sink::Fsync::interval;
 }
 
 }  // namespace zpipe::app

@@ -4,11 +4,8 @@
 #include <exception>
 #include <mutex>
 #include <thread>
-#include <vector>
 
-#include <zmq.hpp>
-
-#include "zpipe/worker/worker.hpp"
+#include "zpipe/worker/process.hpp"
 
 namespace zpipe::app {
 namespace {
@@ -30,53 +27,64 @@ private:
   std::exception_ptr error_;
 };
 
-}  // namespace
-
-LocalRun run_local(const config::Pipeline& pipeline, sink::Options sink_options) {
+// Endpoints unique in this process, so several pipelines can run side by side (tests).
+sink::Options with_inproc_endpoints(sink::Options o) {
   static std::atomic<int> instance{0};
   const std::string prefix = "inproc://zpipe-" + std::to_string(++instance);
-  const std::string vent_endpoint = prefix + "-ventilator";
-  sink_options.bind = prefix + "-sink";
-  sink_options.ventilator = vent_endpoint;
+  o.bind = prefix + "-sink";
+  o.ventilator = prefix + "-ventilator";
+  return o;
+}
 
-  zmq::context_t context;
-  ventilator::Ventilator vent(context, pipeline, vent_endpoint);
-  sink::Sink sink(context, pipeline, sink_options);
+}  // namespace
+
+LocalPipeline::LocalPipeline(const config::Pipeline& pipeline, sink::Options sink_options)
+    : sink_options_(with_inproc_endpoints(std::move(sink_options))),
+      vent_(context_, pipeline, sink_options_.ventilator),
+      sink_(context_, pipeline, sink_options_) {
   const std::string base = pipeline.workers.name.empty() ? worker::default_worker_name() : pipeline.workers.name;
-  std::vector<std::unique_ptr<worker::Worker>> workers;
   for (std::uint32_t i = 1; i <= pipeline.workers.count; ++i) {
-    worker::Options options{vent_endpoint, sink_options.bind, base + "#" + std::to_string(i), false};
-    workers.push_back(std::make_unique<worker::Worker>(context, pipeline, options));
+    worker::Options options{sink_options_.ventilator, sink_options_.bind, base + "#" + std::to_string(i), false};
+    workers_.push_back(std::make_unique<worker::Worker>(context_, pipeline, options));
   }
+}
 
+LocalPipeline::~LocalPipeline() = default;
+
+void LocalPipeline::drain(const std::string& reason) { vent_.drain(reason); }
+
+void LocalPipeline::abort() {
+  worker::kill_running_processes();
+  vent_.stop();
+  sink_.stop();
+  for (auto& w : workers_) w->stop();
+}
+
+LocalRun LocalPipeline::run() {
   FirstError error;
   LocalRun result;
-  auto stop_all = [&] {
-    vent.stop();
-    sink.stop();
-    for (auto& w : workers) w->stop();
-  };
   auto guard = [&](auto&& body) {
     return [&, body] {
       try {
         body();
       } catch (...) {
         error.set(std::current_exception());
-        stop_all();
+        abort();
       }
     };
   };
 
   std::vector<std::thread> threads;
-  threads.emplace_back(guard([&] { result.ventilator = vent.run(); }));
-  for (auto& w : workers) {
+  threads.emplace_back(guard([&] { result.ventilator = vent_.run(); }));
+  for (auto& w : workers_) {
     threads.emplace_back(guard([&w] {
       worker::Report report = w->run();
       if (report.refused) throw std::runtime_error("worker refused: " + report.refusal);
     }));
   }
-  guard([&] { result.summary = sink.run(); })();
-  if (!result.summary.completed) stop_all();
+  guard([&] { result.summary = sink_.run(); })();
+  // The sink is done (all written, halted, or stopped): nothing else has work left.
+  if (!result.summary.completed && result.summary.halted.empty()) abort();
   for (auto& t : threads) t.join();
   error.rethrow_if_any();
   return result;

@@ -1,13 +1,18 @@
 #pragma once
 // All three roles in one process, as threads on inproc:// endpoints: `zpipe run`.
 // The same role code as the separate processes; only the endpoints differ.
-// Error style: exceptions; the first failure of any role stops the others and is rethrown.
+// Error style: exceptions; the first failure of any role stops the others and is rethrown by run().
 
+#include <memory>
 #include <string>
+#include <vector>
+
+#include <zmq.hpp>
 
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/sink/sink.hpp"
 #include "zpipe/ventilator/ventilator.hpp"
+#include "zpipe/worker/worker.hpp"
 
 namespace zpipe::app {
 
@@ -16,8 +21,26 @@ struct LocalRun {
   ventilator::Report ventilator;
 };
 
-// `sink_options` gives output, format, ordering and summary file; endpoints are filled in here.
-// Workers are named `workers.name` (or host:pid) plus "#1", "#2", ...
-LocalRun run_local(const config::Pipeline& pipeline, sink::Options sink_options);
+class LocalPipeline {
+public:
+  // `sink_options` gives output, format, ordering, resume and summary file; endpoints are
+  // filled in here. Workers are named `workers.name` (or host:pid) plus "#1", "#2", ...
+  LocalPipeline(const config::Pipeline& pipeline, sink::Options sink_options);
+  ~LocalPipeline();
+
+  LocalRun run();
+  // Thread-safe. drain(): no more dispatch, record what is in flight, end early.
+  void drain(const std::string& reason);
+  // Thread-safe. abort(): kill running tasks and stop every role now; the output keeps
+  // only whole records.
+  void abort();
+
+private:
+  zmq::context_t context_;
+  sink::Options sink_options_;  // its endpoints are this pipeline's inproc ones
+  ventilator::Ventilator vent_;
+  sink::Sink sink_;
+  std::vector<std::unique_ptr<worker::Worker>> workers_;
+};
 
 }  // namespace zpipe::app

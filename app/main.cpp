@@ -8,9 +8,12 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "logging.hpp"
+#include "signals.hpp"
 
 int main(int argc, char** argv) {
   using namespace zpipe::app;
+  // Before any thread exists, so every thread inherits the mask (see signals.hpp).
+  block_termination_signals();
 
   // Words after the first `--` are the command of GNU-parallel mode, never options.
   std::vector<std::string> command;

@@ -72,7 +72,9 @@ TEST(Binary, ExamplesRun) {
     if (std::string(name) == "urls") {
       ASSERT_EQ(records.size(), 6u);
       for (const auto& r : records) {
-        if (r["id"] == 1) EXPECT_EQ(r["output"], "https://example.com/index.html -> saved as index.html (stem index)\n");
+        if (r["id"] == 1) {
+          EXPECT_EQ(r["output"], "https://example.com/index.html -> saved as index.html (stem index)\n");
+        }
       }
     }
   }

@@ -315,7 +315,7 @@ TEST(ConfigKeys, UnknownNestedKeySuggests) {
 TEST(ConfigKeys, UnknownKeyWithoutNearMatchListsTheValidOnes) {
   EXPECT_EQ(error_of(kHead + "workers:\n  colour: blue\n"),
             "/tmp/x/p.yaml:8:3: unknown key 'workers.colour' (expected one of: count slots "
-            "prefetch name)");
+            "prefetch name grace)");
 }
 
 TEST(ConfigKeys, MissingRequiredKeys) {
@@ -528,6 +528,9 @@ TEST(ConfigFile, YamlSyntaxErrorHasLineAndColumn) {
             "/tmp/x/p.yaml:3:1: YAML syntax error: end of sequence flow not found");
   EXPECT_EQ(error_of("version: 1\nname: t\n  bad: 2\n"),
             "/tmp/x/p.yaml:3:6: YAML syntax error: illegal map value");
+  // yaml-cpp 0.7 loops forever on these (jbeder/yaml-cpp#1040); they must fail, not hang.
+  EXPECT_EQ(error_of(",version: 1\nname: t\n"), "/tmp/x/p.yaml:1:1: YAML syntax error: unexpected ','");
+  EXPECT_EQ(error_of(kHead + "---\n,\n"), "/tmp/x/p.yaml:8:1: YAML syntax error: unexpected ','");
 }
 
 TEST(ConfigFile, EmptyAndNonMapFiles) {
@@ -543,7 +546,8 @@ TEST(ConfigFile, EmptyAndNonMapFiles) {
             "/tmp/x/p.yaml:1:1: expected a map with version, name, source and task at the top "
             "level, got 'hello'");
   EXPECT_EQ(error_of(kHead + "---\nversion: 1\n"),
-            "/tmp/x/p.yaml:8:1: more than one YAML document (a pipeline file holds one)");
+            "/tmp/x/p.yaml:7:1: more than one YAML document (a pipeline file holds one)");
+  EXPECT_NO_THROW(parse(kHead + "---\n"));  // a trailing empty document is harmless
 }
 
 TEST(ConfigFile, LoadFromDiskResolvesAgainstItsFolder) {

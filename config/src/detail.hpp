@@ -89,6 +89,10 @@ std::string read_endpoint(const Context& ctx, const Field& field, bool bind);
 // A path made absolute against ctx.base_dir (lexically normal); "-" stays "-", "" stays "".
 std::string read_path(const Context& ctx, const Field& field);
 
+// The single YAML document of `text` (null when there is none); syntax errors, and a second
+// non-empty document, fail with their position.
+YAML::Node load_document(const Context& ctx, const std::string& text);
+
 // Reads the sections with their own files.
 Source read_source(const Context& ctx, const Field& field);
 TaskSpec read_task(const Context& ctx, const Field& field);

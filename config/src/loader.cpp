@@ -96,7 +96,7 @@ SinkSpec read_sink(const Context& ctx, const Field* field, BindSite& site,
     return spec;
   }
   const MapReader map(ctx, field->value, field->path, field->key.Mark());
-  map.reject_unknown({"endpoint", "bind", "output", "summary", "ordered"});
+  map.reject_unknown({"endpoint", "bind", "output", "summary", "ordered", "fsync"});
   site = read_address(ctx, map, spec.address, field->key.Mark());
   if (const Field* output = map.find("output")) {
     spec.output = detail::read_path(ctx, *output);
@@ -117,6 +117,27 @@ SinkSpec read_sink(const Context& ctx, const Field* field, BindSite& site,
     }
   }
   if (const Field* ordered = map.find("ordered")) spec.ordered = detail::read_bool(ctx, *ordered);
+  if (const Field* fsync = map.find("fsync")) {
+    const std::string policy = detail::read_string(ctx, *fsync, false);
+    if (policy == "never") spec.fsync = FsyncPolicy::never;
+    else if (policy == "interval") spec.fsync = FsyncPolicy::interval;
+    else if (policy == "always") spec.fsync = FsyncPolicy::always;
+    else fail(ctx, fsync->mark(), fsync->path + ": expected never, interval or always, got '" + policy + "'");
+  }
+  return spec;
+}
+
+// halt: { on: failure, after: N } (GNU parallel's --halt soon,fail=N).
+HaltSpec read_halt(const Context& ctx, const Field* field) {
+  HaltSpec spec;
+  if (field == nullptr) return spec;
+  const MapReader map(ctx, field->value, field->path, field->key.Mark());
+  map.reject_unknown({"on", "after"});
+  const Field& on = map.require("on");
+  const std::string event = detail::read_string(ctx, on, false);
+  if (event != "failure") fail(ctx, on.mark(), on.path + ": expected 'failure', got '" + event + "'");
+  spec.after_failures = 1;
+  if (const Field* after = map.find("after")) spec.after_failures = read_uint(ctx, *after, 1, UINT64_MAX);
   return spec;
 }
 
@@ -124,7 +145,7 @@ WorkersSpec read_workers(const Context& ctx, const Field* field) {
   WorkersSpec spec;
   if (field == nullptr) return spec;
   const MapReader map(ctx, field->value, field->path, field->key.Mark());
-  map.reject_unknown({"count", "slots", "prefetch", "name"});
+  map.reject_unknown({"count", "slots", "prefetch", "name", "grace"});
   if (const Field* count = map.find("count"))
     spec.count = static_cast<std::uint32_t>(read_uint(ctx, *count, 1, max_u32));
   if (const Field* slots = map.find("slots"))
@@ -132,6 +153,7 @@ WorkersSpec read_workers(const Context& ctx, const Field* field) {
   if (const Field* prefetch = map.find("prefetch"))
     spec.prefetch = static_cast<std::uint32_t>(read_uint(ctx, *prefetch, 0, max_u32));
   if (const Field* name = map.find("name")) spec.name = detail::read_string(ctx, *name, true);
+  if (const Field* grace = map.find("grace")) spec.grace = detail::read_duration(ctx, *grace);
   return spec;
 }
 
@@ -145,7 +167,7 @@ Pipeline read_pipeline(const Context& ctx, const YAML::Node& root) {
     fail(ctx, version.mark(), "version: unsupported version " + std::to_string(number) +
                                   " (this zpipe reads version 1)");
   }
-  top.reject_unknown({"version", "name", "source", "task", "ventilator", "sink", "workers"});
+  top.reject_unknown({"version", "name", "source", "task", "ventilator", "sink", "workers", "halt", "resume"});
 
   Pipeline pipeline;
   pipeline.version = 1;
@@ -158,6 +180,12 @@ Pipeline read_pipeline(const Context& ctx, const YAML::Node& root) {
   pipeline.ventilator = read_ventilator(ctx, top.find("ventilator"), ventilator_site, top.mark());
   pipeline.sink = read_sink(ctx, top.find("sink"), sink_site, top.mark(), pipeline.source);
   pipeline.workers = read_workers(ctx, top.find("workers"));
+  pipeline.halt = read_halt(ctx, top.find("halt"));
+  if (const Field* resume = top.find("resume")) {
+    pipeline.resume = detail::read_bool(ctx, *resume);
+    if (pipeline.resume && pipeline.sink.output.empty())
+      fail(ctx, resume->mark(), "resume: needs sink.output (the output file is the journal)");
+  }
 
   if (ventilator_site.address == sink_site.address) {
     // Point at whichever of the two was written last (the one that made them collide).
@@ -173,18 +201,10 @@ Pipeline read_pipeline(const Context& ctx, const YAML::Node& root) {
 
 Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& file) {
   Context ctx{file.empty() ? std::string("<text>") : file.string(), base_dir_of(file)};
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    fail(ctx, e.mark, "YAML syntax error: " + e.msg);
-  }
+  const YAML::Node root = detail::load_document(ctx, text);
   const char* expected = "a map with version, name, source and task";
-  if (documents.empty() || documents.front().IsNull())
+  if (root.IsNull())
     fail(ctx, YAML::Mark(), std::string("empty pipeline file (expected ") + expected + ")");
-  if (documents.size() > 1)
-    fail(ctx, documents[1].Mark(), "more than one YAML document (a pipeline file holds one)");
-  const YAML::Node& root = documents.front();
   if (!root.IsMap()) {
     fail(ctx, root.Mark(), "expected " + std::string(expected) + " at the top level, got " +
                                detail::describe_node(root));

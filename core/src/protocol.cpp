@@ -22,6 +22,9 @@ constexpr MsgType type_of() {
   if constexpr (std::is_same_v<T, Credit>) return MsgType::credit;
   if constexpr (std::is_same_v<T, Heartbeat>) return MsgType::heartbeat;
   if constexpr (std::is_same_v<T, Ack>) return MsgType::ack;
+  if constexpr (std::is_same_v<T, Have>) return MsgType::have;
+  if constexpr (std::is_same_v<T, Bye>) return MsgType::bye;
+  if constexpr (std::is_same_v<T, Halt>) return MsgType::halt;
   if constexpr (std::is_same_v<T, Welcome>) return MsgType::welcome;
   if constexpr (std::is_same_v<T, Refuse>) return MsgType::refuse;
   if constexpr (std::is_same_v<T, Tasks>) return MsgType::tasks;
@@ -38,14 +41,28 @@ void write_body(ByteWriter& w, const Hello& m) {
 }
 void write_body(ByteWriter& w, const Credit& m) { w.u32(m.credit); }
 void write_body(ByteWriter&, const Heartbeat&) {}
-void write_body(ByteWriter& w, const Ack& m) {
-  w.u64(m.failed_total);
-  w.u32(static_cast<std::uint32_t>(m.ranges.size()));
-  for (const auto& r : m.ranges) {
+void write_ranges(ByteWriter& w, const std::vector<IdRange>& ranges) {
+  w.u32(static_cast<std::uint32_t>(ranges.size()));
+  for (const auto& r : ranges) {
     w.u64(r.first);
     w.u32(r.count);
   }
 }
+void write_body(ByteWriter& w, const Ack& m) {
+  w.u64(m.failed_total);
+  write_ranges(w, m.ranges);
+}
+void write_body(ByteWriter& w, const Have& m) {
+  w.u8(m.final ? 1 : 0);
+  w.u64(m.failed_total);
+  write_ranges(w, m.ranges);
+}
+void write_body(ByteWriter& w, const Bye& m) {
+  w.u8(m.final ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(m.returned.size()));
+  for (TaskId id : m.returned) w.u64(id);
+}
+void write_body(ByteWriter& w, const Halt& m) { w.bytes(m.reason); }
 void write_body(ByteWriter& w, const Welcome& m) {
   w.u32(m.heartbeat_ms);
   w.u32(m.liveness);
@@ -98,17 +115,48 @@ Decoded decode_hello(ByteReader& r) {
   return finish(r, std::move(m));
 }
 
+// Reads a count and that many id ranges; returns an error text or nullptr.
+const char* read_ranges(ByteReader& r, std::vector<IdRange>& ranges) {
+  const std::uint32_t n = r.u32();
+  if (r.failed() || n > r.remaining() / kIdRangeBytes) return "count exceeds body";
+  ranges.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    IdRange range{r.u64(), r.u32()};
+    if (range.first == 0 || range.first + range.count < range.first) return "bad id range";
+    ranges.push_back(range);
+  }
+  return nullptr;
+}
+
+const char* read_flag(ByteReader& r, bool& flag) {
+  const std::uint8_t v = r.u8();
+  if (v > 1) return "bad flag byte";
+  flag = v == 1;
+  return nullptr;
+}
+
 Decoded decode_ack(ByteReader& r) {
   Ack m;
   m.failed_total = r.u64();
+  if (const char* error = read_ranges(r, m.ranges)) return fail(error);
+  return finish(r, std::move(m));
+}
+
+Decoded decode_have(ByteReader& r) {
+  Have m;
+  if (const char* error = read_flag(r, m.final)) return fail(error);
+  m.failed_total = r.u64();
+  if (const char* error = read_ranges(r, m.ranges)) return fail(error);
+  return finish(r, std::move(m));
+}
+
+Decoded decode_bye(ByteReader& r) {
+  Bye m;
+  if (const char* error = read_flag(r, m.final)) return fail(error);
   const std::uint32_t n = r.u32();
-  if (r.failed() || n > r.remaining() / kIdRangeBytes) return fail("count exceeds body");
-  m.ranges.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    IdRange range{r.u64(), r.u32()};
-    if (range.first == 0 || range.first + range.count < range.first) return fail("bad id range");
-    m.ranges.push_back(range);
-  }
+  if (r.failed() || n > r.remaining() / 8) return fail("count exceeds body");
+  m.returned.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) m.returned.push_back(r.u64());
   return finish(r, std::move(m));
 }
 
@@ -182,6 +230,9 @@ Decoded decode(std::string_view header, std::string_view body) {
     case MsgType::credit: return finish(r, Credit{r.u32()});
     case MsgType::heartbeat: return finish(r, Heartbeat{});
     case MsgType::ack: return decode_ack(r);
+    case MsgType::have: return decode_have(r);
+    case MsgType::bye: return decode_bye(r);
+    case MsgType::halt: return finish(r, Halt{std::string(r.bytes())});
     case MsgType::welcome: {
       Welcome m;
       m.heartbeat_ms = r.u32();
@@ -216,6 +267,9 @@ const char* to_string(MsgType type) {
     case MsgType::credit: return "credit";
     case MsgType::heartbeat: return "heartbeat";
     case MsgType::ack: return "ack";
+    case MsgType::have: return "have";
+    case MsgType::bye: return "bye";
+    case MsgType::halt: return "halt";
     case MsgType::welcome: return "welcome";
     case MsgType::refuse: return "refuse";
     case MsgType::tasks: return "tasks";

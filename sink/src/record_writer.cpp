@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 namespace zpipe::sink {
@@ -13,11 +15,11 @@ namespace {
 // Owns a FILE* unless it is stdout/stderr.
 class OutputFile {
 public:
-  explicit OutputFile(const std::string& path) : path_(path.empty() ? "<stdout>" : path) {
+  OutputFile(const std::string& path, bool append) : path_(path.empty() ? "<stdout>" : path) {
     if (path.empty()) {
       file_ = stdout;
     } else {
-      file_ = std::fopen(path.c_str(), "w");
+      file_ = std::fopen(path.c_str(), append ? "a" : "w");
       if (!file_) throw std::runtime_error(path + ": cannot open for writing: " + std::strerror(errno));
       owned_ = true;
       std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
@@ -35,6 +37,11 @@ public:
   void flush() {
     if (std::fflush(file_) != 0 || std::ferror(file_)) fail();
   }
+  void sync() {
+    flush();
+    // stdout may be a pipe or terminal, where fsync means nothing (EINVAL).
+    if (::fsync(::fileno(file_)) != 0 && errno != EINVAL && errno != EROFS) fail();
+  }
 
 private:
   [[noreturn]] void fail() { throw std::runtime_error(path_ + ": write failed: " + std::strerror(errno)); }
@@ -45,13 +52,14 @@ private:
 
 class JsonlWriter final : public RecordWriter {
 public:
-  explicit JsonlWriter(const std::string& path) : out_(path) {}
+  JsonlWriter(const std::string& path, bool append) : out_(path, append) {}
   void write(const core::TaskResult& result, std::string_view worker) override {
     line_ = record_json(result, worker);
     line_.push_back('\n');
     out_.write(line_);
   }
   void flush() override { out_.flush(); }
+  void sync() override { out_.sync(); }
 
 private:
   OutputFile out_;
@@ -61,7 +69,7 @@ private:
 // GNU parallel's grouped output: a task's stdout (and stderr) printed whole, never interleaved.
 class TextWriter final : public RecordWriter {
 public:
-  explicit TextWriter(const std::string& path) : out_(path) {}
+  TextWriter(const std::string& path, bool append) : out_(path, append) {}
   void write(const core::TaskResult& result, std::string_view) override {
     out_.write(result.output);
     if (!result.error.empty()) {
@@ -69,6 +77,7 @@ public:
     }
   }
   void flush() override { out_.flush(); }
+  void sync() override { out_.sync(); }
 
 private:
   OutputFile out_;
@@ -92,9 +101,9 @@ std::string record_json(const core::TaskResult& result, std::string_view worker)
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path) {
-  if (format == Format::text) return std::make_unique<TextWriter>(path);
-  return std::make_unique<JsonlWriter>(path);
+std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path, bool append) {
+  if (format == Format::text) return std::make_unique<TextWriter>(path, append);
+  return std::make_unique<JsonlWriter>(path, append);
 }
 
 }  // namespace zpipe::sink

@@ -18,11 +18,14 @@ public:
   virtual void write(const core::TaskResult& result, std::string_view worker) = 0;
   // Pushes buffered records to the operating system; throws if that fails.
   virtual void flush() = 0;
+  // Flushes, then asks the disk to keep it (fsync); throws if that fails.
+  virtual void sync() = 0;
 };
 
 // The JSON record of one task, without the newline.
 std::string record_json(const core::TaskResult& result, std::string_view worker);
 
-std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path);
+// `append` continues an existing file (the journal) instead of truncating it.
+std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path, bool append);
 
 }  // namespace zpipe::sink

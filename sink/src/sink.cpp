@@ -8,8 +8,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "done_set.hpp"
+#include "journal.hpp"
 #include "record_writer.hpp"
+#include "zpipe/core/done_set.hpp"
 #include "zpipe/core/histogram.hpp"
 #include "zpipe/core/messaging.hpp"
 
@@ -21,6 +22,19 @@ using core::TaskId;
 
 // Messages handled per wake-up before the loop flushes, acks and checks its timers.
 constexpr int kMaxDrain = 1024;
+// Id ranges per `have` message: keeps each far below the socket's message size limit.
+constexpr std::size_t kRangesPerHave = 1u << 20;
+constexpr auto kFsyncInterval = std::chrono::seconds(1);
+
+JournalScan open_journal(const Options& o) {
+  if (!o.resume || o.output.empty()) return {};
+  JournalScan scan = scan_journal(o.output, o.resume_failed);
+  if (scan.torn_bytes > 0)
+    spdlog::warn("sink: {}: cut a torn last line ({} bytes) left by a crash", o.output, scan.torn_bytes);
+  if (scan.dropped > 0) spdlog::info("sink: {}: removed {} failed records to run again", o.output, scan.dropped);
+  spdlog::info("sink: {}: resuming with {} records already there", o.output, scan.ids.count());
+  return scan;
+}
 
 }  // namespace
 
@@ -30,9 +44,18 @@ struct Sink::State {
         options(std::move(o)),
         pull(context, zmq::socket_type::pull),
         dealer(context, zmq::socket_type::dealer),
-        writer(open_writer(options.format, options.output)),
         heartbeat(p.ventilator.heartbeat),
-        silence_limit(p.ventilator.heartbeat * p.ventilator.liveness) {}
+        silence_limit(p.ventilator.heartbeat * p.ventilator.liveness) {
+    JournalScan scan = open_journal(options);
+    received = std::move(scan.ids);
+    written = received.count();
+    summary.resumed = written;
+    summary.ok = scan.ok;
+    summary.failed = scan.failed;
+    summary.timeout = scan.timeout;
+    writer = open_writer(options.format, options.output, options.resume);
+    advance_order();
+  }
 
   const config::Pipeline& pipeline;
   Options options;
@@ -43,8 +66,8 @@ struct Sink::State {
   Clock::duration silence_limit;
   core::FaultCounter faults{"sink"};
 
-  DoneSet received;                 // ids with a result (written or waiting for their turn)
-  std::uint64_t written = 0;
+  core::DoneSet received;           // ids with a record, or (ordered) waiting for their turn
+  std::uint64_t written = 0;        // ids with a record in the file
   std::optional<std::uint64_t> total;
   std::vector<TaskId> unacked;      // written, not yet acknowledged
   std::map<TaskId, std::pair<core::TaskResult, std::string>> waiting;  // ordered mode: out of turn
@@ -53,11 +76,30 @@ struct Sink::State {
   Summary summary;
   std::optional<Clock::time_point> started;  // when the ventilator first answered
   Clock::time_point last_heard = Clock::now();
+  Clock::time_point last_sync = Clock::now();
 
   void say(const core::Message& m) {
     if (!core::try_send(dealer, core::encode(m))) spdlog::debug("sink: ventilator queue full");
   }
-  void hello() { say(core::Hello{core::Role::sink, config::task_fingerprint(pipeline.task), 0, "sink"}); }
+
+  // Introduces the sink and lists every id it already has a record of, so a (re)started
+  // ventilator neither waits for those nor sends them again.
+  void hello() {
+    say(core::Hello{core::Role::sink, config::task_fingerprint(pipeline.task), 0, "sink"});
+    core::DoneSet have = received;
+    for (const auto& [id, entry] : waiting) have.erase(id);
+    const std::vector<core::IdRange> ranges = have.ranges();
+    const std::uint64_t failed_total = summary.failed + summary.timeout;
+    std::size_t at = 0;
+    do {
+      const std::size_t n = std::min(kRangesPerHave, ranges.size() - at);
+      core::Have message{at + n == ranges.size(), failed_total, {}};
+      message.ranges.assign(ranges.begin() + static_cast<std::ptrdiff_t>(at),
+                            ranges.begin() + static_cast<std::ptrdiff_t>(at + n));
+      core::send(dealer, core::encode(message));
+      at += n;
+    } while (at < ranges.size());
+  }
 
   void write(const core::TaskResult& r, const std::string& worker) {
     writer->write(r, worker);
@@ -68,6 +110,20 @@ struct Sink::State {
       case core::TaskStatus::ok: ++summary.ok; break;
       case core::TaskStatus::failed: ++summary.failed; break;
       case core::TaskStatus::timeout: ++summary.timeout; break;
+    }
+  }
+
+  // Ordered mode: writes waiting records whose turn has come, skipping ids the journal had.
+  void advance_order() {
+    for (;;) {
+      auto it = waiting.find(next_in_order);
+      if (it != waiting.end()) {
+        write(it->second.first, it->second.second);
+        waiting.erase(it);
+      } else if (!received.contains(next_in_order)) {
+        return;
+      }
+      ++next_in_order;
     }
   }
 
@@ -85,7 +141,10 @@ struct Sink::State {
         continue;
       }
       if (!received.insert(r.id)) {
+        // A redelivered task's second result. Ack it again if its record is written: the
+        // ventilator may hold a lease that an ack lost with a crashed sink never released.
         ++summary.duplicates;
+        if (!options.ordered || r.id < next_in_order) unacked.push_back(r.id);
         continue;
       }
       if (!options.ordered) {
@@ -93,17 +152,20 @@ struct Sink::State {
         continue;
       }
       waiting.emplace(r.id, std::make_pair(std::move(r), results.worker));
-      for (auto it = waiting.begin(); it != waiting.end() && it->first == next_in_order; it = waiting.erase(it)) {
-        write(it->second.first, it->second.second);
-        ++next_in_order;
-      }
+      advance_order();
     }
   }
 
   // Only what the writer has flushed is acknowledged: an ack is a promise the record exists.
   void flush_and_ack() {
     if (unacked.empty()) return;
-    writer->flush();
+    const auto now = Clock::now();
+    if (options.fsync == Fsync::always || (options.fsync == Fsync::interval && now - last_sync >= kFsyncInterval)) {
+      writer->sync();
+      last_sync = now;
+    } else {
+      writer->flush();
+    }
     say(core::Ack{summary.failed + summary.timeout, core::to_ranges(unacked)});
     unacked.clear();
   }
@@ -114,6 +176,8 @@ struct Sink::State {
     if (const auto* t = std::get_if<core::Total>(&in.message)) {
       total = t->total;
       spdlog::debug("sink: batch total {}", t->total);
+    } else if (auto* halt = std::get_if<core::Halt>(&in.message)) {
+      summary.halted = halt->reason.empty() ? "halted by the ventilator" : halt->reason;
     } else if (const auto* refuse = std::get_if<core::Refuse>(&in.message)) {
       throw std::runtime_error("sink refused by the ventilator: " + refuse->reason);
     } else if (!std::holds_alternative<core::Welcome>(in.message) &&
@@ -122,7 +186,7 @@ struct Sink::State {
     }
   }
 
-  bool done() const { return total && written >= *total; }
+  bool done() const { return (total && written >= *total) || !summary.halted.empty(); }
 };
 
 Sink::Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options)
@@ -184,10 +248,11 @@ Summary Sink::run() {
     }
   }
   s.flush_and_ack();
+  s.writer->sync();
 
   Summary& sum = s.summary;
   sum.total = s.total.value_or(s.written);
-  sum.completed = s.done();
+  sum.completed = s.total && s.written >= *s.total;
   sum.dropped = s.faults.total();
   if (s.started) sum.wall_seconds = std::chrono::duration<double>(Clock::now() - *s.started).count();
   sum.p50_ms = static_cast<double>(s.latency_us.quantile(0.50)) / 1000.0;

@@ -1,13 +1,13 @@
 #include "zpipe/ventilator/ventilator.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "lease_table.hpp"
 #include "zpipe/core/messaging.hpp"
 #include "zpipe/ventilator/source.hpp"
 
@@ -27,15 +27,11 @@ struct Peer {
   core::Role role = core::Role::worker;
   std::string name;
   std::uint32_t credit = 0;
+  bool leaving = false;  // a worker that said bye: it gets nothing more
   Clock::time_point last_seen;
 };
 
-// A dispatched task the sink has not acknowledged yet. holder empty = waiting for redelivery.
-struct Lease {
-  std::string input;
-  std::uint32_t attempt = 1;
-  std::string holder;
-};
+const char* role_name(core::Role role) { return role == core::Role::sink ? "sink" : "worker"; }
 
 }  // namespace
 
@@ -43,26 +39,23 @@ struct Ventilator::State {
   State(zmq::context_t& context, const config::Pipeline& p)
       : pipeline(p),
         router(context, zmq::socket_type::router),
-        source(open_source(p.source)),
+        leases(open_source(p.source), p.ventilator.window),
         fingerprint(config::task_fingerprint(p.task)),
         heartbeat(p.ventilator.heartbeat),
         silence_limit(p.ventilator.heartbeat * p.ventilator.liveness) {}
 
   const config::Pipeline& pipeline;
   zmq::socket_t router;
-  std::unique_ptr<TaskSource> source;
+  LeaseTable leases;
   std::uint64_t fingerprint;
   Clock::duration heartbeat;
   Clock::duration silence_limit;
 
   std::unordered_map<std::string, Peer> peers;
   std::vector<std::string> workers;  // dispatch order
-  std::optional<std::string> sink;
-  std::unordered_map<TaskId, Lease> inflight;
-  std::deque<TaskId> redeliver;
-  TaskId next_id = 1;
-  bool exhausted = false;
+  std::optional<std::string> sink;   // the sink's routing id once its inventory is complete
   bool total_sent = false;
+  std::optional<std::string> draining;  // the reason, once a drain began
   Report report;
   core::FaultCounter faults{"ventilator"};
 
@@ -81,8 +74,7 @@ struct Ventilator::State {
       const std::string reason = fmt::format(
           "pipeline mismatch: {} '{}' runs a different task definition (fingerprint {:016x}, ventilator has "
           "{:016x} for pipeline '{}'); start every role from the same pipeline file",
-          hello.role == core::Role::sink ? "sink" : "worker", hello.name, hello.fingerprint, fingerprint,
-          pipeline.name);
+          role_name(hello.role), hello.name, hello.fingerprint, fingerprint, pipeline.name);
       spdlog::error("ventilator: refused {}", reason);
       send_to(id, core::Refuse{reason});
       return;
@@ -92,11 +84,10 @@ struct Ventilator::State {
     peer.role = hello.role;
     peer.name = hello.name;
     peer.credit = std::min(hello.credit, kMaxCredit);
+    peer.leaving = false;
     peer.last_seen = Clock::now();
     if (hello.role == core::Role::sink) {
-      sink = id;
-      total_sent = false;  // a (re)started sink must learn the total
-      spdlog::info("ventilator: sink '{}' joined", hello.name);
+      if (sink == id) sink.reset();  // its inventory follows: no dispatch until it is complete
     } else if (fresh) {
       workers.push_back(id);
       spdlog::info("ventilator: worker '{}' joined with credit {}", hello.name, peer.credit);
@@ -105,11 +96,25 @@ struct Ventilator::State {
                               pipeline.ventilator.liveness});
   }
 
-  void on_ack(const core::Ack& ack) {
-    report.failed = std::max(report.failed, ack.failed_total);
-    for (const auto& range : ack.ranges) {
-      for (std::uint32_t i = 0; i < range.count; ++i) inflight.erase(range.first + i);
-    }
+  void on_have(const std::string& id, const core::Have& have) {
+    report.failed = std::max(report.failed, have.failed_total);
+    for (const auto& range : have.ranges) leases.done(range);
+    if (!have.final) return;
+    // Results pushed to an earlier sink may have died with it: run what workers hold again.
+    const std::uint64_t again = leases.release_all_held();
+    report.redelivered += again;
+    if (again > 0) spdlog::warn("ventilator: sink (re)joined; {} tasks in flight will run again", again);
+    sink = id;
+    total_sent = false;  // a (re)started sink must learn the total
+    spdlog::info("ventilator: sink joined");
+  }
+
+  void on_bye(const std::string& id, Peer& peer, const core::Bye& bye) {
+    for (TaskId task : bye.returned) leases.give_back(task);
+    peer.leaving = true;
+    peer.credit = 0;
+    spdlog::info("ventilator: worker '{}' leaving, handed back {} tasks", peer.name, bye.returned.size());
+    if (bye.final) forget_peer(id, "left");
   }
 
   void handle(const core::Received& in) {
@@ -118,31 +123,40 @@ struct Ventilator::State {
     if (it == peers.end()) return faults.count("message before hello");
     Peer& peer = it->second;
     peer.last_seen = Clock::now();
+    const bool from_sink = peer.role == core::Role::sink;
     if (const auto* credit = std::get_if<core::Credit>(&in.message)) {
-      if (peer.role != core::Role::worker) return faults.count("credit from a sink");
-      peer.credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{peer.credit} + credit->credit, kMaxCredit));
+      if (from_sink) return faults.count("credit from a sink");
+      if (!peer.leaving)
+        peer.credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{peer.credit} + credit->credit, kMaxCredit));
     } else if (const auto* ack = std::get_if<core::Ack>(&in.message)) {
-      if (peer.role != core::Role::sink) return faults.count("ack from a worker");
-      on_ack(*ack);
+      if (!from_sink) return faults.count("ack from a worker");
+      report.failed = std::max(report.failed, ack->failed_total);
+      for (const auto& range : ack->ranges) leases.done(range);
+    } else if (const auto* have = std::get_if<core::Have>(&in.message)) {
+      if (!from_sink) return faults.count("have from a worker");
+      on_have(in.routing_id, *have);
+    } else if (const auto* bye = std::get_if<core::Bye>(&in.message)) {
+      if (from_sink) return faults.count("bye from a sink");
+      on_bye(in.routing_id, peer, *bye);
     } else if (!std::holds_alternative<core::Heartbeat>(in.message)) {
       faults.count("unexpected message type");
     }
   }
 
-  void forget_peer(const std::string& id) {
+  void forget_peer(const std::string& id, const char* why) {
     const Peer& peer = peers.at(id);
-    spdlog::warn("ventilator: {} '{}' silent for {} ms, presumed dead", peer.role == core::Role::sink ? "sink" : "worker",
-                 peer.name, std::chrono::duration_cast<std::chrono::milliseconds>(silence_limit).count());
+    const std::uint64_t again = leases.release_holder(id);
+    report.redelivered += again;
+    if (std::string_view(why) == "left") {
+      spdlog::info("ventilator: worker '{}' left; {} unfinished tasks will run again", peer.name, again);
+    } else {
+      spdlog::warn("ventilator: {} '{}' silent for {} ms, presumed dead; {} tasks will run again",
+                   role_name(peer.role), peer.name,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(silence_limit).count(), again);
+    }
     if (sink == id) sink.reset();
     std::erase(workers, id);
     peers.erase(id);
-    for (auto& [task, lease] : inflight) {
-      if (lease.holder != id) continue;
-      lease.holder.clear();
-      ++lease.attempt;
-      ++report.redelivered;
-      redeliver.push_back(task);
-    }
   }
 
   void expire_silent_peers() {
@@ -150,32 +164,11 @@ struct Ventilator::State {
     std::vector<std::string> dead;
     for (const auto& [id, peer] : peers)
       if (now - peer.last_seen > silence_limit) dead.push_back(id);
-    for (const auto& id : dead) forget_peer(id);
-  }
-
-  // Next task to hand out: redeliveries first, then new inputs while the window allows.
-  std::optional<TaskId> next_task() {
-    while (!redeliver.empty()) {
-      const TaskId id = redeliver.front();
-      redeliver.pop_front();
-      auto it = inflight.find(id);
-      if (it != inflight.end() && it->second.holder.empty()) return id;  // else acked meanwhile
-    }
-    if (exhausted || inflight.size() >= pipeline.ventilator.window) return std::nullopt;
-    std::optional<std::string> input = source->next();
-    if (!input) {
-      exhausted = true;
-      report.total = next_id - 1;
-      spdlog::info("ventilator: source exhausted, {} tasks", report.total);
-      return std::nullopt;
-    }
-    const TaskId id = next_id++;
-    inflight.emplace(id, Lease{std::move(*input), 1, {}});
-    return id;
+    for (const auto& id : dead) forget_peer(id, "silent");
   }
 
   void dispatch() {
-    if (!sink) return;  // results would have nowhere to go
+    if (!sink || draining) return;  // without a sink results would have nowhere to go
     bool progress = true;
     while (progress) {
       progress = false;
@@ -185,18 +178,15 @@ struct Ventilator::State {
         core::Tasks batch;
         const std::uint32_t want = std::min(peer.credit, kMaxBatch);
         while (batch.items.size() < want) {
-          const std::optional<TaskId> task = next_task();
+          const std::optional<TaskId> task = leases.next();
           if (!task) break;
-          Lease& lease = inflight.at(*task);
-          lease.holder = id;
+          leases.hold(*task, id);
+          const Lease& lease = leases.at(*task);
           batch.items.push_back(core::TaskItem{*task, lease.attempt, lease.input});
         }
         if (batch.items.empty()) return;
         if (!send_to(id, batch)) {
-          for (const auto& item : batch.items) {  // peer gone or full: hand these to someone else
-            inflight.at(item.id).holder.clear();
-            redeliver.push_front(item.id);
-          }
+          for (const auto& item : batch.items) leases.give_back(item.id);  // gone or full: someone else
           continue;
         }
         peer.credit -= static_cast<std::uint32_t>(batch.items.size());
@@ -207,14 +197,28 @@ struct Ventilator::State {
   }
 
   void announce_total() {
-    if (!exhausted || !sink || total_sent) return;
+    if (!leases.exhausted() || !sink || total_sent) return;
+    report.total = leases.total();
     total_sent = send_to(*sink, core::Total{report.total});
+    if (total_sent) spdlog::info("ventilator: source exhausted, {} tasks", report.total);
   }
 
-  bool batch_done() const { return exhausted && total_sent && inflight.empty(); }
+  void check_halt_policy() {
+    const std::uint64_t limit = pipeline.halt.after_failures;
+    if (draining || limit == 0 || report.failed < limit) return;
+    draining = fmt::format("halted: {} tasks failed (halt after {})", report.failed, limit);
+    spdlog::error("ventilator: {}; waiting for tasks in flight", *draining);
+  }
+
+  bool batch_done() const { return leases.exhausted() && total_sent && leases.empty(); }
+  bool drained() const { return draining && !leases.any_held(); }
 
   void heartbeat_all() {
     for (const auto& [id, peer] : peers) send_to(id, core::Heartbeat{});
+  }
+
+  void finish_workers() {
+    for (const auto& id : workers) send_to(id, core::Done{});
   }
 };
 
@@ -232,6 +236,12 @@ std::string Ventilator::endpoint() const { return state_->router.get(zmq::sockop
 
 void Ventilator::stop() { stop_.store(true); }
 
+void Ventilator::drain(const std::string& reason) {
+  if (drain_.load()) return;
+  drain_reason_ = reason;
+  drain_.store(true);
+}
+
 Report Ventilator::run() {
   State& s = *state_;
   auto next_heartbeat = Clock::now();
@@ -244,7 +254,7 @@ Report Ventilator::run() {
     }
     zmq::pollitem_t items[] = {{s.router.handle(), 0, ZMQ_POLLIN, 0}};
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());
-    zmq::poll(items, 1, std::max(wait, std::chrono::milliseconds(0)));
+    zmq::poll(items, 1, std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
     // Bounded drain so timers keep running under a flood.
     for (int i = 0; i < 10000; ++i) {
       std::optional<core::Received> in = core::try_receive(s.router, true, s.faults);
@@ -254,12 +264,23 @@ Report Ventilator::run() {
       }
       s.handle(*in);
     }
+    if (drain_.load() && !s.draining) {
+      s.draining = drain_reason_;
+      spdlog::warn("ventilator: {}: no more dispatch; waiting for tasks in flight", drain_reason_);
+    }
+    s.check_halt_policy();
     s.dispatch();
     s.announce_total();
     if (s.batch_done()) {
-      for (const auto& id : s.workers) s.send_to(id, core::Done{});
+      s.finish_workers();
       s.report.completed = true;
       spdlog::info("ventilator: batch done, {} tasks ({} redelivered)", s.report.total, s.report.redelivered);
+      break;
+    }
+    if (s.drained() && s.sink) {
+      s.send_to(*s.sink, core::Halt{*s.draining});
+      s.finish_workers();
+      s.report.halted = *s.draining;
       break;
     }
   }

@@ -23,6 +23,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <mutex>
+#include <set>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -157,16 +159,44 @@ private:
   bool destroyed_ = false;
 };
 
+// Process groups of the children running now, so a worker that must leave can kill them
+// all. A group leaves the set before its leader is reaped, so a reused pid is never hit.
+class RunningGroups {
+public:
+  void add(pid_t pid) {
+    std::lock_guard lock(mutex_);
+    pids_.insert(pid);
+  }
+  void remove(pid_t pid) {
+    std::lock_guard lock(mutex_);
+    pids_.erase(pid);
+  }
+  void kill_all() {
+    std::lock_guard lock(mutex_);
+    for (pid_t pid : pids_) ::killpg(pid, SIGKILL);
+  }
+
+private:
+  std::mutex mutex_;
+  std::set<pid_t> pids_;
+};
+
+RunningGroups& running_groups() {
+  static RunningGroups groups;
+  return groups;
+}
+
 // Owns a running child: if we leave early (an exception), the whole group is killed and
 // the child reaped, so no process or zombie outlives run_process.
 class ChildProcess {
 public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  explicit ChildProcess(pid_t pid) : pid_(pid) { running_groups().add(pid); }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess() {
     if (pid_ > 0) {
       kill_group();
+      running_groups().remove(pid_);
       int status = 0;
       while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
       }
@@ -177,6 +207,13 @@ public:
   void kill_group() const { ::killpg(pid_, SIGKILL); }
 
   int wait() {
+    // Wait for the exit without reaping (the zombie keeps the pid taken), leave the running
+    // set, then reap.
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) < 0) {
+      if (errno != EINTR) throw_errno(errno, "waitid");
+    }
+    running_groups().remove(pid_);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0) {
       if (errno != EINTR) throw_errno(errno, "waitpid");
@@ -225,6 +262,8 @@ int exit_code_for_spawn_error(int error) {
 }
 
 }  // namespace
+
+void kill_running_processes() { running_groups().kill_all(); }
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           std::size_t max_output) {

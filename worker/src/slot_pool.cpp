@@ -45,6 +45,13 @@ void SlotPool::submit(std::vector<core::TaskItem>&& items) {
   }
 }
 
+std::vector<core::TaskItem> SlotPool::take_queued() {
+  std::lock_guard lock(mutex_);
+  std::vector<core::TaskItem> out(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  return out;
+}
+
 std::vector<core::TaskResult> SlotPool::take_results() {
   std::vector<core::TaskResult> out;
   std::lock_guard lock(mutex_);

@@ -22,6 +22,8 @@ public:
   SlotPool& operator=(const SlotPool&) = delete;
 
   void submit(std::vector<core::TaskItem>&& items);
+  // Removes the tasks no slot has started yet and returns them (a leaving worker hands them back).
+  std::vector<core::TaskItem> take_queued();
   // All results finished since the last call; clears the eventfd.
   std::vector<core::TaskResult> take_results();
   // Readable while results are waiting.

@@ -11,6 +11,7 @@
 #include "credit_policy.hpp"
 #include "slot_pool.hpp"
 #include "zpipe/core/messaging.hpp"
+#include "zpipe/worker/process.hpp"
 #include "zpipe/worker/task_runner.hpp"
 
 namespace zpipe::worker {
@@ -62,6 +63,7 @@ struct Worker::State {
   std::uint32_t credit_to_return = 0;
   std::vector<core::TaskResult> pending;  // finished, not yet handed to the push socket
   bool batch_done = false;
+  std::optional<Clock::time_point> leaving_until;  // draining: the end of the grace period
   Clock::time_point last_heard = Clock::now();
   Report report;
   SlotPool pool;  // last: its threads use the members above, and it is destroyed first
@@ -94,6 +96,16 @@ struct Worker::State {
       faults.count("unexpected message type");
     }
     return true;
+  }
+
+  // Starts a graceful exit: unstarted tasks go back to the ventilator at once.
+  void leave() {
+    leaving_until = Clock::now() + pipeline.workers.grace;
+    core::Bye bye;
+    for (const auto& item : pool.take_queued()) bye.returned.push_back(item.id);
+    held -= std::min(held, static_cast<std::uint32_t>(bye.returned.size()));
+    say(bye);
+    spdlog::info("worker '{}': leaving; handed back {} tasks, finishing {}", options.name, bye.returned.size(), held);
   }
 
   void collect_results() {
@@ -155,6 +167,8 @@ Worker::~Worker() = default;
 
 void Worker::stop() { stop_.store(true); }
 
+void Worker::drain() { drain_.store(true); }
+
 Report Worker::run() {
   State& s = *state_;
   s.hello();
@@ -166,7 +180,7 @@ Report Worker::run() {
         {s.push.handle(), 0, static_cast<short>(s.pending.empty() ? 0 : ZMQ_POLLOUT), 0},
     };
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());
-    zmq::poll(items, 3, std::max(wait, std::chrono::milliseconds(0)));
+    zmq::poll(items, 3, std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
 
     for (;;) {
       std::optional<core::Received> in = core::try_receive(s.dealer, false, s.faults);
@@ -182,6 +196,7 @@ Report Worker::run() {
     }
     if (items[1].revents & ZMQ_POLLIN) s.collect_results();
     s.flush_results();
+    if (s.leaving_until) s.credit_to_return = 0;  // a leaving worker asks for nothing more
     if (s.credit_to_return > 0) {
       s.say(core::Credit{s.credit_to_return});
       s.credit_to_return = 0;
@@ -198,6 +213,16 @@ Report Worker::run() {
         s.say(core::Heartbeat{});
       }
       next_heartbeat = now + s.heartbeat;
+    }
+    if (drain_.load() && !s.leaving_until) s.leave();
+    if (s.leaving_until && ((s.held == 0 && s.pending.empty()) || now >= *s.leaving_until)) {
+      if (s.held > 0) {
+        // Grace is over: what still runs is killed and, never recorded, runs again elsewhere.
+        spdlog::warn("worker '{}': grace period over; killing {} running tasks", s.options.name, s.held);
+        kill_running_processes();
+      }
+      s.say(core::Bye{true, {}});
+      break;
     }
     if (s.batch_done && s.held == 0 && s.pending.empty()) {
       if (!s.options.keep_alive) break;

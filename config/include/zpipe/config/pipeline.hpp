@@ -66,8 +66,11 @@ struct VentilatorSpec {
   std::uint32_t liveness = 5;         // a peer silent for heartbeat x liveness is dead
 };
 
+enum class FsyncPolicy { never, interval, always };
+
 struct SinkSpec {
   Endpoint address{"tcp://127.0.0.1:5558", ""};
+  FsyncPolicy fsync = FsyncPolicy::interval;  // when the output is fsync'ed (docs/reliability.md)
   std::string output;   // JSON Lines file (absolute after loading); empty = stdout
   std::string summary;  // optional JSON summary file (absolute after loading)
   bool ordered = false; // write records in input order (like parallel -k)
@@ -78,6 +81,12 @@ struct WorkersSpec {
   std::uint32_t slots = 1;     // tasks one worker runs at once
   std::uint32_t prefetch = 0;  // extra tasks a worker may hold beyond its slots
   std::string name;            // worker name in records; empty = host:pid
+  Duration grace{30000};       // on SIGTERM/SIGINT: time to finish running tasks before handing them back
+};
+
+// Stop the batch early, like GNU parallel's --halt.
+struct HaltSpec {
+  std::uint64_t after_failures = 0;  // halt once this many tasks failed or timed out; 0 = never
 };
 
 struct Pipeline {
@@ -88,6 +97,8 @@ struct Pipeline {
   VentilatorSpec ventilator;
   SinkSpec sink;
   WorkersSpec workers;
+  HaltSpec halt;
+  bool resume = false;         // continue the output file: run only tasks without a record
   std::filesystem::path file;  // the file it was loaded from (empty when built in code)
 };
 

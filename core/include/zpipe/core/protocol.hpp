@@ -25,12 +25,15 @@ enum class MsgType : std::uint8_t {
   credit = 2,
   heartbeat = 3,
   ack = 4,
+  have = 5,
+  bye = 6,
   // ventilator -> peer
   welcome = 16,
   refuse = 17,
   tasks = 18,
   done = 19,
   total = 20,
+  halt = 21,
   // worker -> sink, on the result channel (PUSH -> PULL)
   results = 32,
 };
@@ -55,6 +58,19 @@ struct Ack {
   std::uint64_t failed_total = 0;  // records with status != ok written so far
   std::vector<IdRange> ranges;     // ids durably written since the last ack
 };
+// The sink's inventory, sent after each hello: every id it already has a record of
+// (its journal), split over several messages when large; `final` marks the last one.
+struct Have {
+  bool final = true;
+  std::uint64_t failed_total = 0;
+  std::vector<IdRange> ranges;
+};
+// A worker leaving (drain): it hands back tasks it will not start. With `final` it is
+// gone: everything it still held must be redelivered.
+struct Bye {
+  bool final = false;
+  std::vector<TaskId> returned;
+};
 struct Welcome {
   std::uint32_t heartbeat_ms = 0;
   std::uint32_t liveness = 0;
@@ -74,13 +90,17 @@ struct Done {};
 struct Total {
   std::uint64_t total = 0;
 };
+// The batch stops early (drain or halt policy): write what arrived and exit.
+struct Halt {
+  std::string reason;
+};
 struct Results {
   std::string worker;
   std::vector<TaskResult> items;
 };
 
 using Message =
-    std::variant<Hello, Credit, Heartbeat, Ack, Welcome, Refuse, Tasks, Done, Total, Results>;
+    std::variant<Hello, Credit, Heartbeat, Ack, Have, Bye, Welcome, Refuse, Tasks, Done, Total, Halt, Results>;
 
 struct Encoded {
   std::uint8_t header[2];

@@ -23,6 +23,15 @@ enum class Format {
   text,   // each task's stdout as one block on stdout, its stderr on stderr (zpipe run -j)
 };
 
+// When the output file is fsync'ed. Records are always flushed to the operating system
+// before their ids are acknowledged, which is safe against a crash of any zpipe process;
+// fsync adds safety against a crash of the machine.
+enum class Fsync {
+  never,     // leave it to the kernel
+  interval,  // at most once a second (acks do not wait for it)
+  always,    // before every ack (acks wait for the disk)
+};
+
 struct Options {
   std::string bind;        // endpoint to bind for results
   std::string ventilator;  // endpoint to connect for the total and acks
@@ -30,6 +39,9 @@ struct Options {
   Format format = Format::jsonl;
   bool ordered = false;    // records in input order
   std::string summary;     // optional JSON summary file
+  bool resume = false;     // continue an existing output file (the journal) instead of truncating it
+  bool resume_failed = false;  // with resume: drop failed/timeout records so those tasks run again
+  Fsync fsync = Fsync::interval;
 };
 
 struct Summary {
@@ -41,8 +53,13 @@ struct Summary {
   std::uint64_t dropped = 0;     // malformed messages dropped
   double wall_seconds = 0;
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+  std::uint64_t resumed = 0;     // records found in the journal at start
   bool completed = false;
-  double tasks_per_second() const { return wall_seconds > 0 ? static_cast<double>(ok + failed + timeout) / wall_seconds : 0; }
+  std::string halted;            // why the batch stopped early, if it did
+  // Records written by this run (not those resumed from the journal) per second.
+  double tasks_per_second() const {
+    return wall_seconds > 0 ? static_cast<double>(ok + failed + timeout - resumed) / wall_seconds : 0;
+  }
 };
 
 // "1000 tasks: 998 ok, 2 failed, 0 timeout in 1.23 s (813 tasks/s); latency ms p50 ... p95 ... p99 ..."

@@ -25,6 +25,7 @@ struct Report {
   std::uint64_t redelivered = 0;   // tasks handed out again after their worker died
   std::uint64_t dropped = 0;       // malformed or unexpected messages dropped
   bool completed = false;          // every task acknowledged by the sink
+  std::string halted;              // why the batch stopped early (drain, halt policy), if it did
 };
 
 class Ventilator {
@@ -41,13 +42,19 @@ public:
   // Runs the batch until every task is acknowledged, or until stop() is called.
   Report run();
 
-  // Thread-safe: makes run() return at its next wake-up (within one heartbeat).
+  // Thread-safe: makes run() return at its next wake-up (within one heartbeat), at once.
   void stop();
+
+  // Thread-safe: stop dispatching, wait until every task a worker holds is recorded by the
+  // sink, then halt the sink and the workers and return (a graceful end before the total).
+  void drain(const std::string& reason);
 
 private:
   struct State;
   std::unique_ptr<State> state_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> drain_{false};
+  std::string drain_reason_;  // written before drain_ is set
 };
 
 }  // namespace zpipe::ventilator

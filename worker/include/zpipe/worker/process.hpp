@@ -28,4 +28,8 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           std::size_t max_output);
 
+// Kills (SIGKILL) the process group of every child run_process is running now, in any
+// thread; those calls then return as killed. For a worker that must leave at once.
+void kill_running_processes();
+
 }  // namespace zpipe::worker

@@ -44,13 +44,19 @@ public:
   // ventilator refuses it, or stop() is called.
   Report run();
 
-  // Thread-safe: makes run() return at its next wake-up.
+  // Thread-safe: makes run() return at its next wake-up, abandoning what it holds.
   void stop();
+
+  // Thread-safe: leave gracefully. Hands back the tasks not started yet, finishes the
+  // running ones within `workers.grace` (then kills them and hands them back too), pushes
+  // every result, says bye and returns.
+  void drain();
 
 private:
   struct State;
   std::unique_ptr<State> state_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> drain_{false};
 };
 
 }  // namespace zpipe::worker

@@ -1,0 +1,37 @@
+#pragma once
+// SIGINT/SIGTERM as events: the first asks for a graceful end, the second for an
+// immediate one. Signals are blocked in every thread and taken by one watcher thread, so
+// no role code runs in a signal handler.
+// Error style: exceptions (std::system_error) if the signal mask cannot be set.
+
+#include <atomic>
+#include <functional>
+#include <thread>
+
+namespace zpipe::app {
+
+// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts later.
+// Call at the top of main, before any thread exists. Children started with posix_spawn
+// reset their mask (worker/src/process.cpp), so tasks still receive signals normally.
+void block_termination_signals();
+
+class SignalWatcher {
+public:
+  SignalWatcher(std::function<void(int)> first, std::function<void(int)> second);
+  ~SignalWatcher();
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+  // The first signal received (SIGINT or SIGTERM), 0 if none.
+  int received() const { return first_signal_.load(); }
+  // The exit code a run ended by that signal should return: 128 + signal (130, 143).
+  int exit_code() const { return 128 + received(); }
+
+private:
+  std::function<void(int)> first_, second_;
+  std::atomic<int> first_signal_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace zpipe::app

@@ -1,0 +1,69 @@
+#pragma once
+// The ventilator's book of tasks: reads inputs from the source as the window allows, and
+// keeps a lease on every dispatched task until the sink acknowledges its record.
+// A lease whose worker is gone goes back to the front of the queue (attempt + 1).
+// Error style: exceptions only from the source (std::runtime_error on a read error).
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "zpipe/core/done_set.hpp"
+#include "zpipe/core/protocol.hpp"
+#include "zpipe/ventilator/source.hpp"
+
+namespace zpipe::ventilator {
+
+struct Lease {
+  std::string input;
+  std::uint32_t attempt = 1;
+  std::string holder;  // routing id of the worker running it; empty = waiting to be sent
+};
+
+class LeaseTable {
+public:
+  LeaseTable(std::unique_ptr<TaskSource> source, std::uint32_t window)
+      : source_(std::move(source)), window_(window) {}
+
+  // The next task to hand out: a redelivery first, then a new input while fewer than
+  // `window` tasks are unacknowledged. Ids the sink already has are skipped.
+  std::optional<core::TaskId> next();
+  Lease& at(core::TaskId id) { return leases_.at(id); }
+
+  // Marks a lease as sent to `holder`.
+  void hold(core::TaskId id, const std::string& holder);
+  // A task sent nowhere after all (the send failed, or a leaving worker never started it).
+  void give_back(core::TaskId id);
+  // Everything `holder` had goes back for redelivery; returns how many.
+  std::uint64_t release_holder(const std::string& holder);
+  // Every task any worker holds goes back (a restarted sink may have lost their results).
+  std::uint64_t release_all_held();
+  // The sink has records of ids first..first+count-1 (acknowledged now, or found in its
+  // journal). Ids the source has not reached are remembered (up to kMaxAhead past it) and
+  // skipped when it does.
+  void done(core::IdRange range);
+  static constexpr std::uint64_t kMaxAhead = 1ull << 30;
+
+  bool exhausted() const { return exhausted_; }
+  std::uint64_t total() const { return next_id_ - 1; }  // meaningful once exhausted
+  bool empty() const { return leases_.empty(); }
+  bool any_held() const { return held_ > 0; }
+
+private:
+  void requeue(Lease& lease, core::TaskId id, bool front);
+
+  std::unique_ptr<TaskSource> source_;
+  std::uint32_t window_;
+  std::unordered_map<core::TaskId, Lease> leases_;
+  std::deque<core::TaskId> redeliver_;
+  core::DoneSet done_ahead_;  // ids the sink has that the source has not reached yet
+  core::TaskId next_id_ = 1;
+  std::uint64_t held_ = 0;    // leases with a holder
+  bool exhausted_ = false;
+
+  void release(std::unordered_map<core::TaskId, Lease>::iterator it);
+};
+
+}  // namespace zpipe::ventilator
