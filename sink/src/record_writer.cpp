@@ -1,13 +1,12 @@
 #include "record_writer.hpp"
 
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
+#include "zpipe/sink/record.hpp"
 
 namespace zpipe::sink {
 namespace {
@@ -54,7 +53,8 @@ class JsonlWriter final : public RecordWriter {
 public:
   JsonlWriter(const std::string& path, bool append) : out_(path, append) {}
   void write(const core::TaskResult& result, std::string_view worker) override {
-    line_ = record_json(result, worker);
+    line_.clear();
+    append_record(line_, result, worker);
     line_.push_back('\n');
     out_.write(line_);
   }
@@ -84,22 +84,6 @@ private:
 };
 
 }  // namespace
-
-std::string record_json(const core::TaskResult& result, std::string_view worker) {
-  nlohmann::ordered_json j;
-  j["id"] = result.id;
-  j["input"] = result.input;
-  j["status"] = core::to_string(result.status);
-  j["exit_code"] = result.exit_code ? nlohmann::ordered_json(*result.exit_code) : nlohmann::ordered_json(nullptr);
-  j["attempts"] = result.attempts;
-  j["worker"] = worker;
-  j["output"] = result.output;
-  j["stderr"] = result.error;
-  j["ms"] = static_cast<double>(result.duration_us) / 1000.0;
-  if (result.truncated) j["truncated"] = true;
-  // Invalid UTF-8 in task output must not lose the record: bad bytes become U+FFFD.
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
 std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path, bool append) {
   if (format == Format::text) return std::make_unique<TextWriter>(path, append);

@@ -22,9 +22,6 @@ public:
   virtual void sync() = 0;
 };
 
-// The JSON record of one task, without the newline.
-std::string record_json(const core::TaskResult& result, std::string_view worker);
-
 // `append` continues an existing file (the journal) instead of truncating it.
 std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path, bool append);
 

@@ -1,0 +1,128 @@
+#include "zpipe/sink/record.hpp"
+
+#include <charconv>
+
+namespace zpipe::sink {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if the byte there does not
+// start one (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  const auto cont = [&](std::size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    const unsigned char c1 = byte(i + 1);
+    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
+    if (c == 0xED && c1 > 0x9F) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    const unsigned char c1 = byte(i + 1);
+    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
+    if (c == 0xF4 && c1 > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void append_u64(std::string& out, std::uint64_t v) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  out.append(buf, end);
+}
+
+// Microseconds as milliseconds with up to three decimals: 1500 -> 1.5, 2000 -> 2.
+void append_ms(std::string& out, std::uint64_t us) {
+  append_u64(out, us / 1000);
+  unsigned frac = static_cast<unsigned>(us % 1000);
+  if (frac == 0) return;
+  char digits[4] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                    static_cast<char>('0' + frac % 10), 0};
+  int n = 3;
+  while (digits[n - 1] == '0') --n;
+  out.push_back('.');
+  out.append(digits, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // Copy the longest run that needs no escaping in one append.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++run;
+    }
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i >= s.size()) break;
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (const std::size_t n = utf8_sequence(s, i)) {
+        out.append(s.data() + i, n);
+        i += n;
+      } else {
+        out.append("\\udc");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+        ++i;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+void append_record(std::string& out, const core::TaskResult& r, std::string_view worker) {
+  out.append("{\"id\":");
+  append_u64(out, r.id);
+  out.append(",\"input\":");
+  append_json_string(out, r.input);
+  out.append(",\"status\":\"");
+  out.append(core::to_string(r.status));
+  out.append("\",\"exit_code\":");
+  if (r.exit_code) {
+    char buf[16];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, *r.exit_code).ptr);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"attempts\":");
+  append_u64(out, r.attempts);
+  out.append(",\"worker\":");
+  append_json_string(out, worker);
+  out.append(",\"output\":");
+  append_json_string(out, r.output);
+  out.append(",\"stderr\":");
+  append_json_string(out, r.error);
+  out.append(",\"ms\":");
+  append_ms(out, r.duration_us);
+  if (r.truncated) out.append(",\"truncated\":true");
+  out.push_back('}');
+}
+
+}  // namespace zpipe::sink

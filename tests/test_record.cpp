@@ -1,0 +1,87 @@
+// The sink's JSON record: exact fields, escaping, and faithful bytes that are not UTF-8.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "zpipe/sink/record.hpp"
+
+namespace zpipe::sink {
+namespace {
+
+std::string json_string(std::string_view bytes) {
+  std::string out;
+  append_json_string(out, bytes);
+  return out;
+}
+
+TEST(Record, FieldsInOrderWithTypes) {
+  core::TaskResult r;
+  r.id = 7;
+  r.input = "7";
+  r.status = core::TaskStatus::ok;
+  r.exit_code = 0;
+  r.attempts = 1;
+  r.output = "49\n";
+  r.duration_us = 1500;
+  std::string line;
+  append_record(line, r, "host:1#2");
+  EXPECT_EQ(line,
+            R"({"id":7,"input":"7","status":"ok","exit_code":0,"attempts":1,"worker":"host:1#2","output":"49\n",)"
+            R"("stderr":"","ms":1.5})");
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["ms"], 1.5);
+}
+
+TEST(Record, NullExitCodeTruncatedAndTimeout) {
+  core::TaskResult r;
+  r.id = 3;
+  r.status = core::TaskStatus::timeout;
+  r.truncated = true;
+  r.duration_us = 2000;
+  r.attempts = 2;
+  std::string line;
+  append_record(line, r, "w");
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_TRUE(j["exit_code"].is_null());
+  EXPECT_EQ(j["status"], "timeout");
+  EXPECT_EQ(j["truncated"], true);
+  EXPECT_EQ(j["ms"], 2);
+  EXPECT_EQ(line.find("\"ms\":2,"), line.find("\"ms\":"));
+}
+
+TEST(Record, MillisecondsKeepMicroseconds) {
+  for (const auto& [us, text] : std::vector<std::pair<std::uint64_t, std::string>>{
+           {0, "0"}, {1, "0.001"}, {10, "0.01"}, {999, "0.999"}, {1000, "1"}, {123456, "123.456"}}) {
+    core::TaskResult r;
+    r.id = 1;
+    r.duration_us = us;
+    std::string line;
+    append_record(line, r, "w");
+    EXPECT_NE(line.find("\"ms\":" + text + "}"), std::string::npos) << line;
+  }
+}
+
+TEST(Record, EscapesControlCharactersQuotesAndBackslashes) {
+  EXPECT_EQ(json_string(std::string("a\"b\\c\n\r\t\b\f\x01\x1f", 12)), R"("a\"b\\c\n\r\t\b\f\u0001\u001f")");
+  EXPECT_EQ(json_string(std::string("nul\0byte", 8)), R"("nul\u0000byte")");
+  EXPECT_EQ(nlohmann::json::parse(json_string(std::string("nul\0byte", 8))).get<std::string>(),
+            std::string("nul\0byte", 8));
+}
+
+TEST(Record, ValidUtf8PassesThrough) {
+  const std::string text = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80";  // é € 😀
+  EXPECT_EQ(json_string(text), "\"" + text + "\"");
+  EXPECT_EQ(nlohmann::json::parse(json_string(text)).get<std::string>(), text);
+}
+
+TEST(Record, InvalidBytesBecomeSurrogateEscapes) {
+  EXPECT_EQ(json_string("a\xff" "b"), R"("a\udcffb")");
+  EXPECT_EQ(json_string("\xc3"), R"("\udcc3")");                    // truncated sequence
+  EXPECT_EQ(json_string("\xc0\xaf"), R"("\udcc0\udcaf")");          // overlong '/'
+  EXPECT_EQ(json_string("\xed\xa0\x80"), R"("\udced\udca0\udc80")");  // encoded surrogate
+  EXPECT_EQ(json_string("\xf4\x90\x80\x80"), R"("\udcf4\udc90\udc80\udc80")");  // above U+10FFFF
+  EXPECT_EQ(json_string("\x80\xc3\xa9"), "\"\\udc80\xc3\xa9\"");  // a stray byte, then é
+}
+
+}  // namespace
+}  // namespace zpipe::sink
