@@ -689,3 +689,94 @@ TEST(ConfigBuiltin, ToString) {
   EXPECT_STREQ(to_string(Builtin::spin), "spin");
   EXPECT_STREQ(to_string(Builtin::sha256), "sha256");
 }
+
+// --- reliability keys: sink.fsync, workers.grace, halt, resume ------------------
+
+TEST(ConfigReliability, DefaultsAndValues) {
+  const Pipeline defaults = parse(kHead);
+  EXPECT_EQ(defaults.sink.fsync, FsyncPolicy::interval);
+  EXPECT_EQ(defaults.workers.grace, 30s);
+  EXPECT_EQ(defaults.halt.after_failures, 0u);
+  EXPECT_FALSE(defaults.resume);
+
+  const Pipeline p = parse(kHead + "sink: {output: o.jsonl, fsync: always}\nworkers: {grace: 5s}\n"
+                                   "halt: {on: failure, after: 3}\nresume: true\n");
+  EXPECT_EQ(p.sink.fsync, FsyncPolicy::always);
+  EXPECT_EQ(p.workers.grace, 5s);
+  EXPECT_EQ(p.halt.after_failures, 3u);
+  EXPECT_TRUE(p.resume);
+  EXPECT_EQ(parse(kHead + "sink: {fsync: never}\n").sink.fsync, FsyncPolicy::never);
+  EXPECT_EQ(parse(kHead + "halt: {on: failure}\n").halt.after_failures, 1u);
+  EXPECT_FALSE(parse(kHead + "resume: false\n").resume);
+
+  const std::string text = describe(p);
+  for (const char* part : {"fsync always", "grace 5s", "after 3 failed tasks", "resume     yes"})
+    EXPECT_NE(text.find(part), std::string::npos) << "missing '" << part << "' in:\n" << text;
+}
+
+TEST(ConfigReliability, Errors) {
+  EXPECT_EQ(error_of(kHead + "sink: {fsync: sometimes}\n"),
+            "/tmp/x/p.yaml:7:15: sink.fsync: expected never, interval or always, got 'sometimes'");
+  EXPECT_EQ(error_of(kHead + "workers: {grace: 5x}\n"),
+            "/tmp/x/p.yaml:7:18: workers.grace: '5x' is not a duration (expected e.g. 500ms, 30s, "
+            "5m or 1h; a bare number is seconds)");
+  EXPECT_EQ(error_of(kHead + "halt: {after: 3}\n"), "/tmp/x/p.yaml:7:7: missing required key 'halt.on'");
+  EXPECT_EQ(error_of(kHead + "halt: {on: success}\n"),
+            "/tmp/x/p.yaml:7:12: halt.on: expected 'failure', got 'success'");
+  EXPECT_EQ(error_of(kHead + "halt: {on: failure, after: 0}\n"),
+            "/tmp/x/p.yaml:7:28: halt.after: must be at least 1, got 0");
+  EXPECT_EQ(error_of(kHead + "halt: 3\n"), "/tmp/x/p.yaml:7:7: halt: expected a map, got '3'");
+  EXPECT_EQ(error_of(kHead + "resume: yes\n"),
+            "/tmp/x/p.yaml:7:9: resume: needs sink.output (the output file is the journal)");
+  EXPECT_EQ(error_of(kHead + "resume: maybe\n"),
+            "/tmp/x/p.yaml:7:9: resume: expected true or false, got 'maybe'");
+  EXPECT_EQ(error_of(kHead + "hlat: {on: failure}\n"),
+            "/tmp/x/p.yaml:7:1: unknown key 'hlat' (did you mean 'halt'?)");
+}
+
+// --- limits that keep a hostile file from taking the machine (fuzz/fuzz_config) ---------
+
+TEST(ConfigLimits, FileOfAtMost1MiB) {
+  // kHead, then a comment that pads the file to exactly 1 MiB: accepted.
+  const std::size_t limit = 1 << 20;
+  std::string text = kHead + "#" + std::string(limit - kHead.size() - 2, 'x') + "\n";
+  ASSERT_EQ(text.size(), limit);
+  EXPECT_EQ(parse(text).name, "t");
+  // One byte more is refused, pointing at the first byte past the limit.
+  text.insert(text.size() - 1, "x");
+  EXPECT_EQ(error_of(text), "/tmp/x/p.yaml:7:" + std::to_string(limit - kHead.size() + 1) +
+                                ": file too large (1048577 bytes; a pipeline file holds at most "
+                                "1MiB: put long input lists in a 'lines:' file)");
+}
+
+TEST(ConfigLimits, AliasesCannotBlowListsUp) {
+  // "Billion laughs" against a loader that copies every item: before the limit, a 500 KB
+  // file naming a 100 KB anchor 100000 times made `zpipe check` allocate 10 GB.
+  const std::string anchor = "&a " + std::string(64 * 1024, 'x');
+  auto list = [&](int aliases) {
+    std::string text = "[" + anchor;
+    for (int i = 0; i < aliases; ++i) text += ", *a";
+    return text + "]";
+  };
+  // 16 x 64 KiB is 1 MiB exactly: accepted.
+  const Pipeline ok =
+      parse("version: 1\nname: t\nsource: {items: " + list(15) + "}\ntask: {shell: x}\n");
+  EXPECT_EQ(std::get<ItemsSource>(ok.source).items.size(), 16u);
+  const std::string why =
+      ": the list adds up to more than 1MiB of text (aliases count their anchor's text each time)";
+  EXPECT_EQ(error_of("version: 1\nname: t\nsource: {items: " + list(16) + "}\ntask: {shell: x}\n"),
+            "/tmp/x/p.yaml:3:17: source.items[16]" + why);
+  EXPECT_EQ(error_of(with_task("  argv: " + list(16) + "\n")), "/tmp/x/p.yaml:6:9: task.argv[16]" + why);
+}
+
+TEST(ConfigLimits, NestingOfAtMost64Levels) {
+  auto nested = [](std::size_t n) { return std::string(n, '[') + std::string(n, ']'); };
+  // The top-level map and 63 lists: read, then refused as the wrong type.
+  EXPECT_EQ(error_of("version: 1\nname: " + nested(63) + "\n"),
+            "/tmp/x/p.yaml:2:7: name: expected a string, got a list");
+  // One level more is refused where it starts, however deep it goes (yaml-cpp's own limit,
+  // 2000, said "bad file" at a vague place).
+  const std::string deep = "/tmp/x/p.yaml:2:70: lists and maps nested more than 64 levels deep";
+  EXPECT_EQ(error_of("version: 1\nname: " + nested(64) + "\n"), deep);
+  EXPECT_EQ(error_of("version: 1\nname: " + nested(5000) + "\n"), deep);
+}

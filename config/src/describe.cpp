@@ -67,6 +67,15 @@ std::string task_text(const TaskSpec& task) {
   return text;
 }
 
+const char* fsync_text(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::never: return "never";
+    case FsyncPolicy::interval: return "interval";
+    case FsyncPolicy::always: return "always";
+  }
+  return "interval";
+}
+
 std::string address_text(const Endpoint& address) {
   if (address.bind.empty()) return "bind and connect " + address.endpoint;
   return "bind " + address.bind + ", connect " + address.endpoint;
@@ -99,10 +108,17 @@ std::string describe(const Pipeline& pipeline) {
   out << "sink       " << address_text(sink.address) << "\n";
   out << "           output " << (sink.output.empty() ? std::string("stdout") : sink.output)
       << ", summary " << (sink.summary.empty() ? std::string("none") : sink.summary) << ", "
-      << (sink.ordered ? "ordered" : "unordered") << "\n";
+      << (sink.ordered ? "ordered" : "unordered") << ", fsync " << fsync_text(sink.fsync) << "\n";
   out << "workers    " << plural(workers.count, "worker", "workers") << " x "
       << plural(workers.slots, "slot", "slots") << ", prefetch " << workers.prefetch
-      << ", name " << (workers.name.empty() ? std::string("host:pid") : workers.name) << "\n";
+      << ", name " << (workers.name.empty() ? std::string("host:pid") : workers.name)
+      << ", grace " << format_duration(workers.grace) << "\n";
+  if (pipeline.halt.after_failures > 0) {
+    out << "halt       after " << plural(pipeline.halt.after_failures, "failed task", "failed tasks")
+        << " (failed or timed out)\n";
+  }
+  if (pipeline.resume)
+    out << "resume     yes: tasks that already have a record in the output are skipped\n";
   return out.str();
 }
 

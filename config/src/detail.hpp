@@ -22,8 +22,19 @@ struct Context {
   std::filesystem::path base_dir;  // absolute
 };
 
+// Most bytes of a pipeline file, and most bytes of text that a list (source.items,
+// task.argv) may add up to once YAML aliases are expanded. yaml-cpp needs ~250 bytes of
+// memory per node, and an alias repeats its anchor's whole text, so unbounded input could
+// take gigabytes; long lists of inputs belong in a `lines:` file.
+inline constexpr std::size_t kMaxTextBytes = 1 << 20;
+
 // Throws ConfigError "FILE:LINE:COL: message" (mark is 0-based as yaml-cpp gives it).
 [[noreturn]] void fail(const Context& ctx, const YAML::Mark& mark, const std::string& message);
+
+// The message for a list whose text passes kMaxTextBytes at element `index`. Only aliases
+// can do that (each repeats its anchor's text: "items: [&a LONG, *a, *a, ...]"); an alias
+// node has its anchor's mark, so the error points at the list and names the index.
+std::string list_too_large(const std::string& path, std::size_t index);
 
 // "null", "'text'", "a list", "a map": how a node is named in "got ..." messages.
 std::string describe_node(const YAML::Node& node);

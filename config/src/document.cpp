@@ -16,16 +16,25 @@
 namespace zpipe::config::detail {
 namespace {
 
-// Records where each document starts and whether it holds anything but a null.
+// Deepest nesting of lists and maps accepted (a pipeline file needs 4 levels). yaml-cpp's own
+// limit is 2000, reported as "bad file" at a vague place; this one names where it is passed.
+constexpr int kMaxDepth = 64;
+
+// Records where each document starts and whether it holds anything but a null; fails on
+// nesting deeper than kMaxDepth.
 class DocumentScanner : public YAML::EventHandler {
 public:
+  explicit DocumentScanner(const Context& ctx) : ctx_(ctx) {}
   struct Document {
     YAML::Mark start;
     bool empty = true;
   };
   std::vector<Document> documents;
 
-  void OnDocumentStart(const YAML::Mark& mark) override { documents.push_back({mark, true}); }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    documents.push_back({mark, true});
+    depth_ = 0;
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override { content(); }
@@ -33,21 +42,31 @@ public:
                 const std::string&) override {
     content();
   }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {
     content();
+    enter(mark);
   }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                   YAML::EmitterStyle::value) override {
     content();
+    enter(mark);
   }
-  void OnMapEnd() override {}
+  void OnMapEnd() override { --depth_; }
 
 private:
+  void enter(const YAML::Mark& mark) {
+    if (++depth_ > kMaxDepth) {
+      fail(ctx_, mark, "lists and maps nested more than " + std::to_string(kMaxDepth) +
+                           " levels deep");
+    }
+  }
   void content() {
     if (!documents.empty()) documents.back().empty = false;
   }
+  const Context& ctx_;
+  int depth_ = 0;
 };
 
 [[noreturn]] void syntax_error(const Context& ctx, const YAML::Mark& mark, const std::string& text) {
@@ -62,10 +81,25 @@ private:
 }  // namespace
 
 YAML::Node load_document(const Context& ctx, const std::string& text) {
+  if (text.size() > kMaxTextBytes) {
+    // Point at the first byte past the limit.
+    YAML::Mark mark;
+    for (std::size_t i = 0; i < kMaxTextBytes; ++i) {
+      if (text[i] == '\n') {
+        ++mark.line;
+        mark.column = 0;
+      } else {
+        ++mark.column;
+      }
+    }
+    fail(ctx, mark, "file too large (" + std::to_string(text.size()) + " bytes; a pipeline file " +
+                        "holds at most " + format_size(kMaxTextBytes) +
+                        ": put long input lists in a 'lines:' file)");
+  }
   try {
     std::istringstream stream(text);
     YAML::Parser parser(stream);
-    DocumentScanner scanner;
+    DocumentScanner scanner(ctx);
     while (parser.HandleNextDocument(scanner)) {
       const auto& docs = scanner.documents;
       if (docs.size() >= 2 && docs.back().start.pos <= docs[docs.size() - 2].start.pos)

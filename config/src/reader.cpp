@@ -17,6 +17,11 @@ void fail(const Context& ctx, const YAML::Mark& mark, const std::string& message
                     message);
 }
 
+std::string list_too_large(const std::string& path, std::size_t index) {
+  return path + "[" + std::to_string(index) + "]: the list adds up to more than " +
+         format_size(kMaxTextBytes) + " of text (aliases count their anchor's text each time)";
+}
+
 std::string describe_node(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";

@@ -45,6 +45,7 @@ ItemsSource read_items(const Context& ctx, const Field& field) {
   ItemsSource items;
   items.items.reserve(field.value.size());
   std::size_t index = 0;
+  std::size_t bytes = 0;
   for (const YAML::Node& item : field.value) {
     if (!item.IsScalar()) {
       // A null item has no useful mark of its own; the list's mark is the closest.
@@ -52,6 +53,8 @@ ItemsSource read_items(const Context& ctx, const Field& field) {
       fail(ctx, mark, field.path + "[" + std::to_string(index) + "]: expected a scalar, got " +
                           describe_node(item));
     }
+    bytes += item.Scalar().size();
+    if (bytes > kMaxTextBytes) fail(ctx, field.value.Mark(), list_too_large(field.path, index));
     items.items.push_back(item.Scalar());
     ++index;
   }

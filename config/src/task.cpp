@@ -49,6 +49,7 @@ std::vector<std::string> read_argv(const Context& ctx, const Field& field) {
   }
   std::vector<std::string> words;
   words.reserve(field.value.size());
+  std::size_t bytes = 0;
   for (const YAML::Node& word : field.value) {
     const std::string where = field.path + "[" + std::to_string(words.size()) + "]";
     if (!word.IsScalar()) {
@@ -57,6 +58,8 @@ std::vector<std::string> read_argv(const Context& ctx, const Field& field) {
     }
     if (words.empty() && word.Scalar().empty())
       fail(ctx, word.Mark(), where + ": the program name must not be empty");
+    bytes += word.Scalar().size();
+    if (bytes > kMaxTextBytes) fail(ctx, field.value.Mark(), list_too_large(field.path, words.size()));
     words.push_back(word.Scalar());
   }
   return words;
