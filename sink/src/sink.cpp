@@ -22,6 +22,7 @@ using core::TaskId;
 
 // Messages handled per wake-up before the loop flushes, acks and checks its timers.
 constexpr int kMaxDrain = 1024;
+constexpr auto kMaxDrainTime = std::chrono::milliseconds(100);
 // Id ranges per `have` message: keeps each far below the socket's message size limit.
 constexpr std::size_t kRangesPerHave = 1u << 20;
 constexpr auto kFsyncInterval = std::chrono::seconds(1);
@@ -69,6 +70,9 @@ struct Sink::State {
   core::DoneSet received;           // ids with a record, or (ordered) waiting for their turn
   std::uint64_t written = 0;        // ids with a record in the file
   std::optional<std::uint64_t> total;
+  // Records for ids beyond the total, written before it was known (a hostile or confused
+  // peer, or a journal of a larger batch): they do not count towards the batch's end.
+  std::uint64_t beyond_total = 0;
   std::vector<TaskId> unacked;      // written, not yet acknowledged
   std::map<TaskId, std::pair<core::TaskResult, std::string>> waiting;  // ordered mode: out of turn
   TaskId next_in_order = 1;
@@ -175,6 +179,7 @@ struct Sink::State {
     if (!started) started = last_heard;
     if (const auto* t = std::get_if<core::Total>(&in.message)) {
       total = t->total;
+      count_beyond_total();
       spdlog::debug("sink: batch total {}", t->total);
     } else if (auto* halt = std::get_if<core::Halt>(&in.message)) {
       summary.halted = halt->reason.empty() ? "halted by the ventilator" : halt->reason;
@@ -186,7 +191,25 @@ struct Sink::State {
     }
   }
 
-  bool done() const { return (total && written >= *total) || !summary.halted.empty(); }
+  // Ordered mode: results waiting beyond the total will never be written. Then counts the
+  // records written beyond it (later ones are dropped as impossible ids).
+  void count_beyond_total() {
+    for (auto it = waiting.upper_bound(*total); it != waiting.end();) {
+      received.erase(it->first);
+      it = waiting.erase(it);
+    }
+    beyond_total = 0;
+    for (const core::IdRange& range : received.ranges()) {
+      const TaskId end = range.first + range.count;
+      if (end > *total + 1) beyond_total += end - std::max(range.first, *total + 1);
+    }
+    if (beyond_total > 0)
+      spdlog::warn("sink: {} records have ids beyond the batch total {}", beyond_total, *total);
+  }
+
+  // Every id 1..total has its record.
+  bool all_written() const { return total && written - beyond_total >= *total; }
+  bool done() const { return all_written() || !summary.halted.empty(); }
 };
 
 Sink::Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options)
@@ -221,7 +244,10 @@ Summary Sink::run() {
         break;
       }
     }
-    for (int i = 0; i < kMaxDrain; ++i) {
+    // Bounded by count and by time: big results must not keep the sink from its heartbeat,
+    // or the ventilator would presume it dead while it is only busy.
+    const auto drain_until = Clock::now() + kMaxDrainTime;
+    for (int i = 0; i < kMaxDrain && Clock::now() < drain_until; ++i) {
       std::optional<core::Received> in = core::try_receive(s.pull, false, s.faults);
       if (!in) {
         if (!(s.pull.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
@@ -252,7 +278,7 @@ Summary Sink::run() {
 
   Summary& sum = s.summary;
   sum.total = s.total.value_or(s.written);
-  sum.completed = s.total && s.written >= *s.total;
+  sum.completed = s.all_written();
   sum.dropped = s.faults.total();
   if (s.started) sum.wall_seconds = std::chrono::duration<double>(Clock::now() - *s.started).count();
   sum.p50_ms = static_cast<double>(s.latency_us.quantile(0.50)) / 1000.0;
