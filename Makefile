@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 ZPIPE := build/zpipe
 
-.PHONY: deps build run test test-asan test-e2e bench clean
+.PHONY: deps build run test test-asan test-e2e bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -27,6 +27,9 @@ test-asan: deps
 
 bench: build
 	bench/run.sh
+
+fuzz:
+	scripts/fuzz.sh 60
 
 clean:
 	rm -rf build build-debug build-asan

@@ -30,8 +30,8 @@ int run_worker(const WorkerOptions& o) {
     spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
     SignalWatcher signals([&](int) { w.drain(); },
                           [&](int) {
+                            w.stop();  // first: results of the tasks killed next are not pushed
                             worker::kill_running_processes();
-                            w.stop();
                           });
     const worker::Report report = w.run();
     if (report.refused) {

@@ -54,10 +54,12 @@ LocalPipeline::~LocalPipeline() = default;
 void LocalPipeline::drain(const std::string& reason) { vent_.drain(reason); }
 
 void LocalPipeline::abort() {
+  // Workers stop first, so the results of the tasks killed next are never pushed (they
+  // would be recorded as failures, and --resume would not run them again).
+  for (auto& w : workers_) w->stop();
   worker::kill_running_processes();
   vent_.stop();
   sink_.stop();
-  for (auto& w : workers_) w->stop();
 }
 
 LocalRun LocalPipeline::run() {

@@ -780,3 +780,13 @@ TEST(ConfigLimits, NestingOfAtMost64Levels) {
   EXPECT_EQ(error_of("version: 1\nname: " + nested(64) + "\n"), deep);
   EXPECT_EQ(error_of("version: 1\nname: " + nested(5000) + "\n"), deep);
 }
+
+TEST(ConfigLimits, ErrorsStayOnOneLine) {
+  // Found by fuzz/fuzz_config: a quoted value or key with control characters broke the
+  // one-line "FILE:LINE:COL: message" form; they are escaped now.
+  EXPECT_EQ(error_of("version: \"1\\n2\"\n"),
+            "/tmp/x/p.yaml:1:10: version: expected an integer, got '1\\n2'");
+  EXPECT_EQ(error_of(kHead + "\"work\\rers\\t\\x01\": 1\n"),
+            "/tmp/x/p.yaml:7:1: unknown key 'work\\rers\\t\\x01' (expected one of: version name source "
+            "task ventilator sink workers halt resume)");
+}

@@ -96,7 +96,8 @@ void expect_exactly_once(const std::vector<nlohmann::json>& records, std::uint64
 TEST(Pipeline, ThreeRolesComputeEverySquareOnce) {
   test::TempDir dir;
   const auto out = dir / "out.jsonl";
-  Harness h(shell_pipeline(200, "echo $(( {} * {} ))"), out);
+  // Each task takes a few ms, so all three workers are connected long before the end.
+  Harness h(shell_pipeline(200, "sleep 0.005; echo $(( {} * {} ))"), out);
   h.add_worker("a");
   h.add_worker("b");
   h.add_worker("c");

@@ -155,5 +155,24 @@ TEST(Protocol, RejectsBadFieldValues) {
   EXPECT_EQ(reason(header_of(encode(Hello{})), hello), "unknown role in hello");
 }
 
+// Found by fuzz/fuzz_protocol: an exit code without its flag was dropped on decoding, so the
+// same result had 2^32 encodings. Only the canonical one (0) is accepted now.
+TEST(Protocol, RejectsExitCodeWithoutItsFlag) {
+  Results r;
+  r.worker = "w";
+  r.items.push_back(TaskResult{});
+  r.items[0].id = 1;
+  Encoded e = encode(r);
+  // exit_code sits after worker (4+1), count (4), id (8), attempts (4), status (1), flags (1)
+  const std::size_t exit_code_at = 4 + 1 + 4 + 8 + 4 + 1 + 1;
+  ASSERT_TRUE(decode(header_of(e), e.body).message);
+  e.body[exit_code_at] = static_cast<char>(0x9f);
+  EXPECT_EQ(reason(header_of(e), e.body), "exit code without its flag");
+  r.items[0].exit_code = 0x9f;
+  const Encoded with_flag = encode(r);
+  EXPECT_EQ(with_flag.body.substr(exit_code_at, 4), std::string("\x9f\0\0\0", 4));
+  EXPECT_EQ(std::get<Results>(*decode(header_of(with_flag), with_flag.body).message).items[0].exit_code, 0x9f);
+}
+
 }  // namespace
 }  // namespace zpipe::core

@@ -129,3 +129,44 @@ Outcome run_zpipe(const std::vector<std::string>& args, const TempDir& dir, cons
 }
 
 }  // namespace zpipe::test
+
+namespace zpipe::test {
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit,
+                std::chrono::milliseconds every) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(every);
+  }
+}
+
+std::size_t count_lines(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::size_t n = 0;
+  char buffer[1 << 16];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    for (std::streamsize i = 0; i < in.gcount(); ++i) n += buffer[i] == '\n';
+  }
+  return n;
+}
+
+Child start_zpipe(const std::vector<std::string>& args, const TempDir& dir, const std::string& tag,
+                  const std::filesystem::path& stdin_file) {
+  std::vector<std::string> argv{zpipe_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Child(argv, dir / (tag + ".out"), dir / (tag + ".err"), stdin_file);
+}
+
+std::vector<nlohmann::json> read_whole_records(const std::filesystem::path& file) {
+  const std::string text = read_file(file);
+  std::vector<nlohmann::json> records;
+  std::size_t at = 0;
+  for (std::size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
+    records.push_back(nlohmann::json::parse(text.substr(at, nl - at)));
+  return records;
+}
+
+}  // namespace zpipe::test

@@ -73,3 +73,26 @@ Outcome run_zpipe(const std::vector<std::string>& args, const TempDir& dir, cons
 std::string zpipe_binary();
 
 }  // namespace zpipe::test
+
+// --- Helpers for the reliability and hostile-input tests (tests/test_reliability.cpp,
+// tests/test_hostile.cpp). ---
+#include <functional>
+
+namespace zpipe::test {
+
+// Polls `condition` every `every` until it holds (true) or `limit` passes (false).
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit,
+                std::chrono::milliseconds every = std::chrono::milliseconds(10));
+
+// Complete lines ('\n'-terminated) in a file; 0 if it does not exist.
+std::size_t count_lines(const std::filesystem::path& file);
+
+// Starts the zpipe binary with `args`; stdout/stderr go to dir/TAG.out and dir/TAG.err.
+Child start_zpipe(const std::vector<std::string>& args, const TempDir& dir, const std::string& tag,
+                  const std::filesystem::path& stdin_file = {});
+
+// The records of a JSON Lines file that may end in a torn line (a crash mid-write): every
+// complete line must parse; an incomplete last line is ignored.
+std::vector<nlohmann::json> read_whole_records(const std::filesystem::path& file);
+
+}  // namespace zpipe::test

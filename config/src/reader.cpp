@@ -9,12 +9,33 @@
 
 namespace zpipe::config::detail {
 
+namespace {
+
+// The message on one line whatever the file holds: control characters that quoted values
+// bring in (a key or value with a newline, found by fuzz/fuzz_config) are escaped.
+std::string one_line(const std::string& message) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(message.size());
+  for (char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (byte < 0x20 || byte == 0x7f) out += std::string("\\x") + hex[byte >> 4] + hex[byte & 15];
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 void fail(const Context& ctx, const YAML::Mark& mark, const std::string& message) {
   // yaml-cpp marks are 0-based (and -1 when unknown): report 1-based, at least 1.
   const int line = std::max(mark.line, 0) + 1;
   const int column = std::max(mark.column, 0) + 1;
   throw ConfigError(ctx.file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-                    message);
+                    one_line(message));
 }
 
 std::string list_too_large(const std::string& path, std::size_t index) {

@@ -198,6 +198,9 @@ Decoded decode_results(ByteReader& r) {
     if (t.id == 0) return fail("task id 0");
     if (status > static_cast<std::uint8_t>(TaskStatus::timeout)) return fail("unknown task status");
     if ((flags & ~(kHasExitCode | kTruncated)) != 0) return fail("unknown result flags");
+    // Without its flag the exit code is absent and encoded as 0; anything else would be a
+    // second encoding of the same result (found by fuzz/fuzz_protocol).
+    if ((flags & kHasExitCode) == 0 && exit_code != 0) return fail("exit code without its flag");
     t.status = static_cast<TaskStatus>(status);
     if (flags & kHasExitCode) t.exit_code = exit_code;
     t.truncated = (flags & kTruncated) != 0;

@@ -41,9 +41,9 @@ void LeaseTable::requeue(Lease& lease, core::TaskId id, bool front) {
   }
 }
 
-void LeaseTable::give_back(core::TaskId id) {
+void LeaseTable::give_back(core::TaskId id, const std::string& holder) {
   auto it = leases_.find(id);
-  if (it != leases_.end()) requeue(it->second, id, true);
+  if (it != leases_.end() && it->second.holder == holder) requeue(it->second, id, true);
 }
 
 std::uint64_t LeaseTable::release_holder(const std::string& holder) {

@@ -34,8 +34,9 @@ public:
 
   // Marks a lease as sent to `holder`.
   void hold(core::TaskId id, const std::string& holder);
-  // A task sent nowhere after all (the send failed, or a leaving worker never started it).
-  void give_back(core::TaskId id);
+  // A task `holder` will not run after all (the send failed, or a leaving worker never
+  // started it). Ids not held by `holder` are ignored: a peer cannot free another's task.
+  void give_back(core::TaskId id, const std::string& holder);
   // Everything `holder` had goes back for redelivery; returns how many.
   std::uint64_t release_holder(const std::string& holder);
   // Every task any worker holds goes back (a restarted sink may have lost their results).

@@ -109,12 +109,17 @@ struct Ventilator::State {
     spdlog::info("ventilator: sink joined");
   }
 
-  void on_bye(const std::string& id, Peer& peer, const core::Bye& bye) {
-    for (TaskId task : bye.returned) leases.give_back(task);
-    peer.leaving = true;
-    peer.credit = 0;
-    spdlog::info("ventilator: worker '{}' leaving, handed back {} tasks", peer.name, bye.returned.size());
-    if (bye.final) forget_peer(id, "left");
+  void on_bye(const std::string& id, const Peer& peer, const core::Bye& bye) {
+    for (TaskId task : bye.returned) leases.give_back(task, id);
+    if (bye.final) {
+      // Gone, but the results of the tasks it finished last may still be on their way to
+      // the sink: their acks release those leases. Whatever is unacknowledged one silence
+      // period later (tasks killed at the end of its grace) runs again, as for a dead
+      // worker (expire_silent_peers). Forgetting it now would run finished tasks twice.
+      spdlog::info("ventilator: worker '{}' gone", peer.name);
+    } else {
+      spdlog::info("ventilator: worker '{}' leaving, handed back {} tasks", peer.name, bye.returned.size());
+    }
   }
 
   void handle(const core::Received& in) {
@@ -137,6 +142,8 @@ struct Ventilator::State {
       on_have(in.routing_id, *have);
     } else if (const auto* bye = std::get_if<core::Bye>(&in.message)) {
       if (from_sink) return faults.count("bye from a sink");
+      peer.leaving = true;
+      peer.credit = 0;
       on_bye(in.routing_id, peer, *bye);
     } else if (!std::holds_alternative<core::Heartbeat>(in.message)) {
       faults.count("unexpected message type");
@@ -164,7 +171,7 @@ struct Ventilator::State {
     std::vector<std::string> dead;
     for (const auto& [id, peer] : peers)
       if (now - peer.last_seen > silence_limit) dead.push_back(id);
-    for (const auto& id : dead) forget_peer(id, "silent");
+    for (const auto& id : dead) forget_peer(id, peers.at(id).leaving ? "left" : "silent");
   }
 
   void dispatch() {
@@ -186,7 +193,7 @@ struct Ventilator::State {
         }
         if (batch.items.empty()) return;
         if (!send_to(id, batch)) {
-          for (const auto& item : batch.items) leases.give_back(item.id);  // gone or full: someone else
+          for (const auto& item : batch.items) leases.give_back(item.id, id);  // gone or full: someone else
           continue;
         }
         peer.credit -= static_cast<std::uint32_t>(batch.items.size());

@@ -161,11 +161,14 @@ private:
 
 // Process groups of the children running now, so a worker that must leave can kill them
 // all. A group leaves the set before its leader is reaped, so a reused pid is never hit.
+// After kill_all, a child started later (a retry of a killed task, a task taken from the
+// queue meanwhile) is killed at once: leaving must not wait for new tasks.
 class RunningGroups {
 public:
   void add(pid_t pid) {
     std::lock_guard lock(mutex_);
     pids_.insert(pid);
+    if (killed_all_) ::killpg(pid, SIGKILL);
   }
   void remove(pid_t pid) {
     std::lock_guard lock(mutex_);
@@ -173,12 +176,14 @@ public:
   }
   void kill_all() {
     std::lock_guard lock(mutex_);
+    killed_all_ = true;
     for (pid_t pid : pids_) ::killpg(pid, SIGKILL);
   }
 
 private:
   std::mutex mutex_;
   std::set<pid_t> pids_;
+  bool killed_all_ = false;
 };
 
 RunningGroups& running_groups() {

@@ -195,6 +195,9 @@ Report Worker::run() {
       }
     }
     if (items[1].revents & ZMQ_POLLIN) s.collect_results();
+    // Stopped: abandon what we hold. Checked after collecting, so the result of a task
+    // killed by an abort (stop, then kill_running_processes) is never pushed as a failure.
+    if (stop_.load()) break;
     s.flush_results();
     if (s.leaving_until) s.credit_to_return = 0;  // a leaving worker asks for nothing more
     if (s.credit_to_return > 0) {

@@ -29,7 +29,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
                           std::size_t max_output);
 
 // Kills (SIGKILL) the process group of every child run_process is running now, in any
-// thread; those calls then return as killed. For a worker that must leave at once.
+// thread; those calls then return as killed. For a worker that must leave at once: every
+// child started afterwards in this process is killed as soon as it is spawned.
 void kill_running_processes();
 
 }  // namespace zpipe::worker
