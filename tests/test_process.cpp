@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace zpipe::worker {
 namespace {
 
@@ -34,26 +36,6 @@ ProcessResult sh(const std::string& script, std::chrono::milliseconds timeout = 
                  std::size_t max_output = kMaxOutput) {
   return run_process({"/bin/sh", "-c", script}, timeout, max_output);
 }
-
-// A fresh directory per test, removed afterwards (tests may run in parallel processes).
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "zpipe-process-XXXXXX");
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-  std::filesystem::path path_;
-};
 
 std::size_t open_fd_count() {
   std::size_t count = 0;
@@ -149,8 +131,8 @@ TEST(RunProcess, MissingProgramIs127) {
 }
 
 TEST(RunProcess, NonExecutableFileIs126) {
-  TempDir dir;
-  const std::string script = dir.file("not-executable.sh");
+  test::TempDir dir;
+  const std::string script = (dir / "not-executable.sh").string();
   std::ofstream(script) << "#!/bin/sh\necho hi\n";
   ::chmod(script.c_str(), 0644);
   const ProcessResult r = run_process({script}, 0ms, kMaxOutput);
@@ -170,8 +152,8 @@ TEST(RunProcess, ReportsSignalThatKilledChild) {
 }
 
 TEST(RunProcess, TimeoutKillsShellAndGrandchild) {
-  TempDir dir;
-  const std::string pid_file = dir.file("grandchild.pid");
+  test::TempDir dir;
+  const std::string pid_file = (dir / "grandchild.pid").string();
   const auto started = Clock::now();
   const ProcessResult r =
       sh("sleep 30 & echo $! > " + pid_file + "; echo started; sleep 30", 300ms);

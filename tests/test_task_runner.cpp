@@ -13,6 +13,8 @@
 
 #include "zpipe/core/types.hpp"
 
+#include "test_support.hpp"
+
 namespace zpipe::worker {
 namespace {
 
@@ -36,25 +38,6 @@ TaskSpec shell_task(std::string command) {
   spec.shell = std::move(command);
   return spec;
 }
-
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "zpipe-task-XXXXXX");
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-  std::filesystem::path path_;
-};
 
 TEST(TaskStatusNames, MatchTheRecordFormat) {
   EXPECT_STREQ(core::to_string(TaskStatus::ok), "ok");
@@ -254,8 +237,8 @@ TaskSpec fails_until_run(int succeeding_run, const std::string& counter_file) {
 }
 
 TEST(RunTask, RetryStopsAtFirstSuccessAndKeepsLastAttempt) {
-  TempDir dir;
-  TaskSpec spec = fails_until_run(2, dir.file("counter"));
+  test::TempDir dir;
+  TaskSpec spec = fails_until_run(2, (dir / "counter").string());
   spec.retries = 5;
   const core::TaskResult r = run_task(spec, 1, "", 0);
   EXPECT_EQ(r.status, TaskStatus::ok);
@@ -265,8 +248,8 @@ TEST(RunTask, RetryStopsAtFirstSuccessAndKeepsLastAttempt) {
 }
 
 TEST(RunTask, EarlierAttemptsAreAdded) {
-  TempDir dir;
-  TaskSpec spec = fails_until_run(2, dir.file("counter"));
+  test::TempDir dir;
+  TaskSpec spec = fails_until_run(2, (dir / "counter").string());
   spec.retries = 1;
   const core::TaskResult r = run_task(spec, 1, "", 4);
   EXPECT_EQ(r.status, TaskStatus::ok);
@@ -284,8 +267,8 @@ TEST(RunTask, TimeoutIsRetried) {
 }
 
 TEST(RunTask, DurationIsThatOfTheLastAttempt) {
-  TempDir dir;
-  const std::string counter = dir.file("counter");
+  test::TempDir dir;
+  const std::string counter = (dir / "counter").string();
   // First run is slow and fails; the second is fast and succeeds.
   TaskSpec spec = shell_task("echo x >> " + counter + "; [ $(wc -l < " + counter +
                              ") -ge 2 ] || { sleep 0.5; exit 1; } #");
