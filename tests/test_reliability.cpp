@@ -151,7 +151,7 @@ TEST(Reliability, WorkerKilledWithSigkillMidBatchThreeTimes) {
 
 // --- 2. kill -9 the sink --------------------------------------------------------------
 
-TEST(Reliability, SinkKilledWithSigkillRestartsFromItsJournal) {
+void sink_killed_round(std::size_t kill_after) {
   TempDir dir;
   Batch b;
   b.count = 200;
@@ -162,7 +162,7 @@ TEST(Reliability, SinkKilledWithSigkillRestartsFromItsJournal) {
   Child vent = start_zpipe({"ventilator", "-c", file}, dir, "vent");
   Child w1 = start_zpipe({"worker", "-c", file, "--name", "w1"}, dir, "w1");
   Child w2 = start_zpipe({"worker", "-c", file, "--name", "w2"}, dir, "w2");
-  ASSERT_TRUE(wait_until([&] { return count_lines(dir / "out.jsonl") >= 60; }, 20s));
+  ASSERT_TRUE(wait_until([&] { return count_lines(dir / "out.jsonl") >= kill_after; }, 20s));
   sink->signal(SIGKILL);
   EXPECT_EQ(sink->wait(5s), 128 + SIGKILL);
   const std::size_t before = test::read_whole_records(dir / "out.jsonl").size();
@@ -185,14 +185,24 @@ TEST(Reliability, SinkKilledWithSigkillRestartsFromItsJournal) {
       sum_matches(read_file(dir / "vent.err"), R"(sink \(re\)joined; (\d+) tasks in flight will run again)");
   std::cout << "[ kill -9 sink ] " << before << " records before the kill; restarted sink: " << again
             << " tasks redelivered, " << s["duplicates"] << " duplicates dropped\n";
-  RecordProperty("redelivered", std::to_string(again));
-  RecordProperty("duplicates", s["duplicates"].dump());
+  ::testing::Test::RecordProperty("redelivered", std::to_string(again));
+  ::testing::Test::RecordProperty("duplicates", s["duplicates"].dump());
   EXPECT_EQ(s["completed"], true);
+}
+
+// Killed at a random point while tasks are in flight, in several fresh batches.
+TEST(Reliability, SinkKilledWithSigkillRestartsFromItsJournal) {
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 2; ++round) {
+    const std::size_t kill_after = std::uniform_int_distribution<std::size_t>(30, 110)(rng);
+    SCOPED_TRACE("round " + std::to_string(round) + ", killed after " + std::to_string(kill_after) + " records");
+    sink_killed_round(kill_after);
+  }
 }
 
 // --- 3. kill -9 the ventilator -------------------------------------------------------------
 
-TEST(Reliability, VentilatorKilledWithSigkillRestartsWithoutRerunningRecordedTasks) {
+void ventilator_killed_round(std::size_t kill_after) {
   TempDir dir;
   Batch b;
   b.count = 200;
@@ -202,7 +212,7 @@ TEST(Reliability, VentilatorKilledWithSigkillRestartsWithoutRerunningRecordedTas
   std::optional<Child> vent(start_zpipe({"ventilator", "-c", file}, dir, "vent"));
   Child w1 = start_zpipe({"worker", "-c", file, "--name", "w1"}, dir, "w1");
   Child w2 = start_zpipe({"worker", "-c", file, "--name", "w2"}, dir, "w2");
-  ASSERT_TRUE(wait_until([&] { return count_lines(dir / "out.jsonl") >= 60; }, 20s));
+  ASSERT_TRUE(wait_until([&] { return count_lines(dir / "out.jsonl") >= kill_after; }, 20s));
   vent->signal(SIGKILL);
   EXPECT_EQ(vent->wait(5s), 128 + SIGKILL);
   const std::set<long long> recorded = ids_of(test::read_whole_records(dir / "out.jsonl"));
@@ -220,19 +230,29 @@ TEST(Reliability, VentilatorKilledWithSigkillRestartsWithoutRerunningRecordedTas
   std::cout << "[ kill -9 ventilator ] " << recorded.size() << " records before the kill, none run again; "
             << extra << " tasks ran twice (in flight at the kill), " << summary_of(dir / "s.json")["duplicates"]
             << " duplicates dropped\n";
-  RecordProperty("ran_twice", std::to_string(extra));
+  ::testing::Test::RecordProperty("ran_twice", std::to_string(extra));
+}
+
+// Killed at a random point while tasks are in flight, in several fresh batches.
+TEST(Reliability, VentilatorKilledWithSigkillRestartsWithoutRerunningRecordedTasks) {
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 2; ++round) {
+    const std::size_t kill_after = std::uniform_int_distribution<std::size_t>(30, 110)(rng);
+    SCOPED_TRACE("round " + std::to_string(round) + ", killed after " + std::to_string(kill_after) + " records");
+    ventilator_killed_round(kill_after);
+  }
 }
 
 // --- 4. zpipe run killed, then --resume -----------------------------------------------------
 
-TEST(Reliability, RunKilledWithSigkillThenResumeRunsOnlyTheRest) {
+void run_killed_round(std::size_t kill_after) {
   TempDir dir;
   Batch b;
   b.count = 150;
   b.command = logged(dir, "sleep 0.02; echo $(( {} * {} ))");
   const std::string file = b.write(dir);
   Child first = start_zpipe({"run", file}, dir, "run1");
-  ASSERT_TRUE(wait_until([&] { return count_lines(dir / "out.jsonl") >= 40; }, 20s));
+  ASSERT_TRUE(wait_until([&] { return count_lines(dir / "out.jsonl") >= kill_after; }, 20s));
   first.signal(SIGKILL);
   EXPECT_EQ(first.wait(5s), 128 + SIGKILL);
   const auto partial = test::read_whole_records(dir / "out.jsonl");
@@ -249,6 +269,16 @@ TEST(Reliability, RunKilledWithSigkillThenResumeRunsOnlyTheRest) {
   for (const auto& [id, n] : runs) extra += static_cast<std::size_t>(n - 1);
   std::cout << "[ kill -9 zpipe run ] " << recorded.size() << " records kept, " << extra
             << " tasks ran twice (in flight at the kill)\n";
+}
+
+// Killed at a random point while tasks are in flight, in several fresh batches.
+TEST(Reliability, RunKilledWithSigkillThenResumeRunsOnlyTheRest) {
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 2; ++round) {
+    const std::size_t kill_after = std::uniform_int_distribution<std::size_t>(20, 90)(rng);
+    SCOPED_TRACE("round " + std::to_string(round) + ", killed after " + std::to_string(kill_after) + " records");
+    run_killed_round(kill_after);
+  }
 }
 
 // --- 5. drain ---------------------------------------------------------------------------
