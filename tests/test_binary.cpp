@@ -264,6 +264,11 @@ TEST(Binary, MillionNoopTasksRunInFlatMemory) {
   };
   const long small = peak(100000);
   const long big = peak(1000000);
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine (up to 256 MB) and adds shadow memory:
+  // RSS says nothing about zpipe there. The batches above still had to complete.
+  GTEST_SKIP() << "peak RSS is not zpipe's under AddressSanitizer (" << small << " vs " << big << " KiB)";
+#endif
   // Ten times the tasks may cost the done-set's bits (1 M ids = 122 KiB), not per-task state.
   EXPECT_LT(big, small + 16 * 1024) << "peak RSS " << small << " KiB for 100k tasks, " << big << " KiB for 1M";
 }
