@@ -36,6 +36,52 @@ void send(zmq::socket_t& socket, const Encoded& message, std::string_view routin
   socket.send(zmq::buffer(message.body), zmq::send_flags::none);
 }
 
+namespace {
+
+std::uint8_t type_byte(const Tasks&) { return static_cast<std::uint8_t>(MsgType::tasks); }
+std::uint8_t type_byte(const Results&) { return static_cast<std::uint8_t>(MsgType::results); }
+
+// Header and body frames of a message, the body encoded in place.
+struct Frames {
+  template <typename M>
+  explicit Frames(const M& message) : header{kProtocolVersion, type_byte(message)}, body(body_size(message)) {
+    write_body(message, body.data<char>());
+  }
+  std::uint8_t header[2];
+  zmq::message_t body;
+};
+
+bool try_send_frames(zmq::socket_t& socket, Frames&& frames, std::string_view routing_id) {
+  if (!routing_id.empty()) {
+    if (!socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+      return false;
+  }
+  // Once the first frame is queued the rest of a multipart message is always accepted.
+  if (!socket.send(zmq::buffer(frames.header, 2), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+    return false;
+  socket.send(frames.body, zmq::send_flags::dontwait);
+  return true;
+}
+
+}  // namespace
+
+bool try_send(zmq::socket_t& socket, const Message& message, std::string_view routing_id) {
+  return try_send_frames(socket, Frames(message), routing_id);
+}
+bool try_send(zmq::socket_t& socket, const Tasks& message, std::string_view routing_id) {
+  return try_send_frames(socket, Frames(message), routing_id);
+}
+bool try_send(zmq::socket_t& socket, const Results& message, std::string_view routing_id) {
+  return try_send_frames(socket, Frames(message), routing_id);
+}
+
+void send(zmq::socket_t& socket, const Message& message, std::string_view routing_id) {
+  Frames frames(message);
+  if (!routing_id.empty()) socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
+  socket.send(zmq::buffer(frames.header, 2), zmq::send_flags::sndmore);
+  socket.send(frames.body, zmq::send_flags::none);
+}
+
 std::optional<Received> try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults) {
   zmq::message_t frames[4];
   std::size_t n = 0;

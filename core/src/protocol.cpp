@@ -211,16 +211,47 @@ Decoded decode_results(ByteReader& r) {
 
 }  // namespace
 
+std::uint8_t type_byte(const Message& message) {
+  return std::visit([](const auto& m) { return static_cast<std::uint8_t>(type_of<std::decay_t<decltype(m)>>()); },
+                    message);
+}
+
+std::size_t body_size(const Message& message) {
+  ByteWriter w;
+  std::visit([&](const auto& m) { write_body(w, m); }, message);
+  return w.size();
+}
+
+void write_body(const Message& message, char* out) {
+  ByteWriter w(out);
+  std::visit([&](const auto& m) { write_body(w, m); }, message);
+}
+
+std::size_t body_size(const Tasks& message) {
+  ByteWriter w;
+  write_body(w, message);
+  return w.size();
+}
+void write_body(const Tasks& message, char* out) {
+  ByteWriter w(out);
+  write_body(w, message);
+}
+std::size_t body_size(const Results& message) {
+  ByteWriter w;
+  write_body(w, message);
+  return w.size();
+}
+void write_body(const Results& message, char* out) {
+  ByteWriter w(out);
+  write_body(w, message);
+}
+
 Encoded encode(const Message& message) {
   Encoded e{};
   e.header[0] = kProtocolVersion;
-  ByteWriter w(e.body);
-  std::visit(
-      [&](const auto& m) {
-        e.header[1] = static_cast<std::uint8_t>(type_of<std::decay_t<decltype(m)>>());
-        write_body(w, m);
-      },
-      message);
+  e.header[1] = type_byte(message);
+  e.body.resize(body_size(message));
+  write_body(message, e.body.data());
   return e;
 }
 

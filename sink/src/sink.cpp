@@ -83,7 +83,7 @@ struct Sink::State {
   Clock::time_point last_sync = Clock::now();
 
   void say(const core::Message& m) {
-    if (!core::try_send(dealer, core::encode(m))) spdlog::debug("sink: ventilator queue full");
+    if (!core::try_send(dealer, m)) spdlog::debug("sink: ventilator queue full");
   }
 
   // Introduces the sink and lists every id it already has a record of, so a (re)started
@@ -100,7 +100,7 @@ struct Sink::State {
       core::Have message{at + n == ranges.size(), failed_total, {}};
       message.ranges.assign(ranges.begin() + static_cast<std::ptrdiff_t>(at),
                             ranges.begin() + static_cast<std::ptrdiff_t>(at + n));
-      core::send(dealer, core::encode(message));
+      core::send(dealer, message);
       at += n;
     } while (at < ranges.size());
   }

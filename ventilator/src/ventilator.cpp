@@ -60,9 +60,10 @@ struct Ventilator::State {
   core::FaultCounter faults{"ventilator"};
 
   // Sends to a peer; false if the peer is gone or its queue is full (ROUTER_MANDATORY).
-  bool send_to(const std::string& peer, const core::Message& message) {
+  template <typename M>  // a Message, or Tasks sent without wrapping (which would copy them)
+  bool send_to(const std::string& peer, const M& message) {
     try {
-      return core::try_send(router, core::encode(message), peer);
+      return core::try_send(router, message, peer);
     } catch (const zmq::error_t& e) {
       if (e.num() == EHOSTUNREACH) return false;
       throw;

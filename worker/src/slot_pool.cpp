@@ -52,14 +52,15 @@ std::vector<core::TaskItem> SlotPool::take_queued() {
   return out;
 }
 
-std::vector<core::TaskResult> SlotPool::take_results() {
-  std::vector<core::TaskResult> out;
+void SlotPool::take_results(std::vector<core::TaskResult>& out) {
+  // Buffers go back and forth instead of being allocated per call: freeing a large one
+  // lets malloc return its pages, and touching them again costs a page fault each.
+  out.clear();
   std::lock_guard lock(mutex_);
   std::uint64_t ignored = 0;
   // Read under the lock: a result pushed after this read re-arms the fd (see serve()).
   [[maybe_unused]] const ssize_t n = ::read(event_fd_, &ignored, sizeof ignored);
   out.swap(results_);
-  return out;
 }
 
 void SlotPool::serve() {

@@ -24,8 +24,9 @@ public:
   void submit(std::vector<core::TaskItem>&& items);
   // Removes the tasks no slot has started yet and returns them (a leaving worker hands them back).
   std::vector<core::TaskItem> take_queued();
-  // All results finished since the last call; clears the eventfd.
-  std::vector<core::TaskResult> take_results();
+  // Swaps every result finished since the last call into `out` (whose old contents are
+  // dropped and whose capacity the pool reuses); clears the eventfd.
+  void take_results(std::vector<core::TaskResult>& out);
   // Readable while results are waiting.
   int event_fd() const { return event_fd_; }
 

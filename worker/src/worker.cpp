@@ -46,6 +46,7 @@ struct Worker::State {
           return run_task(pipeline.task, item.id, item.input, item.attempt - 1);
         }) {
     if (options.name.empty()) options.name = default_worker_name();
+    pending.worker = options.name;
   }
 
   const config::Pipeline& pipeline;
@@ -61,7 +62,9 @@ struct Worker::State {
 
   std::uint32_t held = 0;            // tasks received and not finished
   std::uint32_t credit_to_return = 0;
-  std::vector<core::TaskResult> pending;  // finished, not yet handed to the push socket
+  core::Results pending;                   // finished, not yet handed to the push socket
+  std::size_t pending_bytes = 0;           // input + output + error bytes in `pending`
+  std::vector<core::TaskResult> finished;  // scratch for SlotPool::take_results
   bool batch_done = false;
   std::optional<Clock::time_point> leaving_until;  // draining: the end of the grace period
   Clock::time_point last_heard = Clock::now();
@@ -71,7 +74,7 @@ struct Worker::State {
   // Never blocks the loop: if the ventilator is unreachable long enough to fill the queue,
   // a lost heartbeat or credit is repaired by the hello sent after its silence.
   void say(const core::Message& m) {
-    if (!core::try_send(dealer, core::encode(m))) spdlog::debug("worker '{}': ventilator queue full", options.name);
+    if (!core::try_send(dealer, m)) spdlog::debug("worker '{}': ventilator queue full", options.name);
   }
 
   void hello() {
@@ -109,9 +112,12 @@ struct Worker::State {
   }
 
   void collect_results() {
-    std::vector<core::TaskResult> done = pool.take_results();
-    const auto n = static_cast<std::uint32_t>(done.size());
-    for (const auto& r : done) policy.observe(r.duration_us);
+    pool.take_results(finished);
+    const auto n = static_cast<std::uint32_t>(finished.size());
+    for (const auto& r : finished) {
+      policy.observe(r.duration_us);
+      pending_bytes += result_bytes(r);
+    }
     held -= std::min(held, n);
     credit_to_return += n;
     // Grow or shrink what we hold by adjusting the credit we hand back.
@@ -125,32 +131,44 @@ struct Worker::State {
       capacity -= withheld;
     }
     report.tasks += n;
-    if (pending.empty()) {
-      pending = std::move(done);
+    if (pending.items.empty()) {
+      pending.items.swap(finished);
     } else {
-      std::move(done.begin(), done.end(), std::back_inserter(pending));
+      std::move(finished.begin(), finished.end(), std::back_inserter(pending.items));
     }
   }
 
+  static std::size_t result_bytes(const core::TaskResult& r) { return r.input.size() + r.output.size() + r.error.size(); }
+
   // Hands pending results to the push socket without blocking; returns true if all went.
   bool flush_results() {
-    while (!pending.empty()) {
+    if (pending.items.empty()) return true;
+    if (pending_bytes <= kMaxResultBatchBytes) {  // the usual case: everything in one message
+      if (!core::try_send(push, pending)) return false;
+      pending.items.clear();
+      pending_bytes = 0;
+      return true;
+    }
+    // Big outputs: split so that no message exceeds the sink's size limit.
+    std::size_t sent = 0;
+    while (sent < pending.items.size()) {
       core::Results batch;
       batch.worker = options.name;
-      std::size_t bytes = 0, n = 0;
-      while (n < pending.size() && (n == 0 || bytes < kMaxResultBatchBytes)) {
-        bytes += pending[n].input.size() + pending[n].output.size() + pending[n].error.size();
-        ++n;
+      std::size_t bytes = 0, end = sent;
+      while (end < pending.items.size() && (end == sent || bytes < kMaxResultBatchBytes))
+        bytes += result_bytes(pending.items[end++]);
+      const auto first = pending.items.begin() + static_cast<std::ptrdiff_t>(sent);
+      const auto last = pending.items.begin() + static_cast<std::ptrdiff_t>(end);
+      batch.items.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+      if (!core::try_send(push, batch)) {
+        std::move(batch.items.begin(), batch.items.end(), first);  // put back, retry later
+        break;
       }
-      batch.items.assign(std::make_move_iterator(pending.begin()),
-                         std::make_move_iterator(pending.begin() + static_cast<std::ptrdiff_t>(n)));
-      if (!core::try_send(push, core::encode(batch))) {
-        std::move(batch.items.begin(), batch.items.end(), pending.begin());  // put back, retry later
-        return false;
-      }
-      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
+      pending_bytes -= bytes;
+      sent = end;
     }
-    return true;
+    pending.items.erase(pending.items.begin(), pending.items.begin() + static_cast<std::ptrdiff_t>(sent));
+    return pending.items.empty();
   }
 };
 
@@ -177,7 +195,7 @@ Report Worker::run() {
     zmq::pollitem_t items[] = {
         {s.dealer.handle(), 0, ZMQ_POLLIN, 0},
         {nullptr, s.pool.event_fd(), ZMQ_POLLIN, 0},
-        {s.push.handle(), 0, static_cast<short>(s.pending.empty() ? 0 : ZMQ_POLLOUT), 0},
+        {s.push.handle(), 0, static_cast<short>(s.pending.items.empty() ? 0 : ZMQ_POLLOUT), 0},
     };
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());
     zmq::poll(items, 3, std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
@@ -218,7 +236,7 @@ Report Worker::run() {
       next_heartbeat = now + s.heartbeat;
     }
     if (drain_.load() && !s.leaving_until) s.leave();
-    if (s.leaving_until && ((s.held == 0 && s.pending.empty()) || now >= *s.leaving_until)) {
+    if (s.leaving_until && ((s.held == 0 && s.pending.items.empty()) || now >= *s.leaving_until)) {
       if (s.held > 0) {
         // Grace is over: what still runs is killed and, never recorded, runs again elsewhere.
         spdlog::warn("worker '{}': grace period over; killing {} running tasks", s.options.name, s.held);
@@ -227,7 +245,7 @@ Report Worker::run() {
       s.say(core::Bye{true, {}});
       break;
     }
-    if (s.batch_done && s.held == 0 && s.pending.empty()) {
+    if (s.batch_done && s.held == 0 && s.pending.items.empty()) {
       if (!s.options.keep_alive) break;
       s.batch_done = false;  // wait for the next batch's ventilator
     }

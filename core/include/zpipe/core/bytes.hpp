@@ -10,26 +10,45 @@
 
 namespace zpipe::core {
 
+// Writes into a caller's buffer (sized by a measuring pass first, so a message is encoded
+// straight into the ZeroMQ frame that carries it), appends to a string, or only measures.
 class ByteWriter {
 public:
-  explicit ByteWriter(std::string& out) : out_(out) {}
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  ByteWriter() = default;  // measures: size() is what the same writes would take
+  explicit ByteWriter(char* out) : out_(out) {}
+  explicit ByteWriter(std::string& out) : str_(&out) {}
+  void u8(std::uint8_t v) {
+    const char c = static_cast<char>(v);
+    raw(&c, 1);
+  }
   void u32(std::uint32_t v) { put(v); }
   void u64(std::uint64_t v) { put(v); }
   void i32(std::int32_t v) { put(static_cast<std::uint32_t>(v)); }
   void bytes(std::string_view s) {
     u32(static_cast<std::uint32_t>(s.size()));
-    out_.append(s);
+    raw(s.data(), s.size());
   }
+  std::size_t size() const { return size_; }
 
 private:
   template <typename T>
   void put(T v) {
     char buf[sizeof(T)];
     for (std::size_t i = 0; i < sizeof(T); ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-    out_.append(buf, sizeof(T));
+    raw(buf, sizeof(T));
   }
-  std::string& out_;
+  void raw(const char* p, std::size_t n) {
+    if (n == 0) return;  // an empty view's data() may be null, which memcpy must not see
+    if (out_) {
+      std::memcpy(out_ + size_, p, n);
+    } else if (str_) {
+      str_->append(p, n);
+    }
+    size_ += n;
+  }
+  char* out_ = nullptr;
+  std::string* str_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 class ByteReader {

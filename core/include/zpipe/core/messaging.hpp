@@ -52,6 +52,13 @@ bool try_send(zmq::socket_t& socket, const Encoded& message, std::string_view ro
 // Sends, blocking until queued.
 void send(zmq::socket_t& socket, const Encoded& message, std::string_view routing_id = {});
 
+// The same for a message not yet encoded: it is encoded straight into the frame ZeroMQ
+// sends, with no intermediate copy (the hot path: tasks and results).
+bool try_send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {});
+void send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {});
+bool try_send(zmq::socket_t& socket, const Tasks& message, std::string_view routing_id = {});
+bool try_send(zmq::socket_t& socket, const Results& message, std::string_view routing_id = {});
+
 // Receives one multipart message without blocking and decodes it. Returns nullopt when
 // nothing is waiting or when the message was malformed (then `faults` counted it).
 // `routed` says the socket is a ROUTER (first frame is the peer's routing id).

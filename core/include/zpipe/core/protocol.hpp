@@ -109,6 +109,18 @@ struct Encoded {
 
 Encoded encode(const Message& message);
 
+// The same encoding in two steps, for a caller that owns the buffer (core::try_send
+// encodes straight into the ZeroMQ frame): the header's type byte, the body's exact size,
+// then the body written into `size` bytes at `out`.
+std::uint8_t type_byte(const Message& message);
+std::size_t body_size(const Message& message);
+void write_body(const Message& message, char* out);
+// The hot path's messages without a Message around them (building one copies the items).
+std::size_t body_size(const Tasks& message);
+void write_body(const Tasks& message, char* out);
+std::size_t body_size(const Results& message);
+void write_body(const Results& message, char* out);
+
 struct Decoded {
   std::optional<Message> message;
   const char* error = nullptr;  // static text naming the kind of fault, when message is empty
