@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "allocator.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "logging.hpp"
@@ -12,6 +13,7 @@
 
 int main(int argc, char** argv) {
   using namespace zpipe::app;
+  tune_allocator();
   // Before any thread exists, so every thread inherits the mask (see signals.hpp).
   block_termination_signals();
 

@@ -83,5 +83,20 @@ TEST(Record, InvalidBytesBecomeSurrogateEscapes) {
   EXPECT_EQ(json_string("\x80\xc3\xa9"), "\"\\udc80\xc3\xa9\"");  // a stray byte, then é
 }
 
+// The escaper scans eight bytes at a time; every byte value, at every offset within and
+// across those words, must come out as it does on its own (which the bytewise tail handles).
+TEST(Record, EveryByteIsFoundAtEveryOffset) {
+  for (int b = 0; b < 256; ++b) {
+    const std::string alone = json_string(std::string(1, static_cast<char>(b)));
+    const std::string escaped = alone.substr(1, alone.size() - 2);
+    for (std::size_t pos = 0; pos < 20; ++pos) {
+      std::string text(20, 'a');
+      text[pos] = static_cast<char>(b);
+      const std::string expected = "\"" + text.substr(0, pos) + escaped + text.substr(pos + 1) + "\"";
+      ASSERT_EQ(json_string(text), expected) << "byte " << b << " at offset " << pos;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace zpipe::sink

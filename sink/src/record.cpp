@@ -1,6 +1,8 @@
 #include "zpipe/sink/record.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace zpipe::sink {
 namespace {
@@ -31,6 +33,29 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// Bytes before the first one JSON needs escaped or checked (control, '"', '\\', non-ASCII).
+// Eight at a time (SWAR): task output is mostly plain text, and this loop is the sink's
+// main cost for large records.
+std::size_t plain_prefix(std::string_view s, std::size_t from) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  const auto has_zero = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  std::size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    // High bit set, or a byte below 0x20 (adding 0x60 carries it to no high bit), or '"' or '\\'.
+    const std::uint64_t special =
+        (w & kHighs) | (((w + kOnes * 0x60) & kHighs) ^ kHighs) | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
+    if (special != 0) break;
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+  }
+  return i;
+}
+
 void append_u64(std::string& out, std::uint64_t v) {
   char buf[24];
   const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
@@ -57,12 +82,7 @@ void append_json_string(std::string& out, std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     // Copy the longest run that needs no escaping in one append.
-    std::size_t run = i;
-    while (run < s.size()) {
-      const auto c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
+    const std::size_t run = plain_prefix(s, i);
     out.append(s.data() + i, run - i);
     i = run;
     if (i >= s.size()) break;

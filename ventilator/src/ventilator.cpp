@@ -189,11 +189,14 @@ struct Ventilator::State {
           const std::optional<TaskId> task = leases.next();
           if (!task) break;
           leases.hold(*task, id);
-          const Lease& lease = leases.at(*task);
-          batch.items.push_back(core::TaskItem{*task, lease.attempt, lease.input});
+          Lease& lease = leases.at(*task);
+          // Lent to the message and returned once encoded: inputs can be large.
+          batch.items.push_back(core::TaskItem{*task, lease.attempt, std::move(lease.input)});
         }
         if (batch.items.empty()) return;
-        if (!send_to(id, batch)) {
+        const bool sent = send_to(id, batch);
+        for (auto& item : batch.items) leases.at(item.id).input = std::move(item.input);
+        if (!sent) {
           for (const auto& item : batch.items) leases.give_back(item.id, id);  // gone or full: someone else
           continue;
         }

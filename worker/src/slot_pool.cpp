@@ -79,7 +79,7 @@ void SlotPool::serve() {
         queue_.pop_front();
       }
     }
-    for (const auto& item : items) done.push_back(runner_(item));
+    for (auto& item : items) done.push_back(runner_(std::move(item)));
     items.clear();
     std::lock_guard lock(mutex_);
     const bool was_empty = results_.empty();

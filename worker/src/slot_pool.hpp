@@ -15,7 +15,7 @@ namespace zpipe::worker {
 
 class SlotPool {
 public:
-  using Runner = std::function<core::TaskResult(const core::TaskItem&)>;
+  using Runner = std::function<core::TaskResult(core::TaskItem&&)>;  // may take the input
   SlotPool(unsigned slots, Runner runner);
   ~SlotPool();  // stops taking tasks, finishes the running ones, joins
   SlotPool(const SlotPool&) = delete;

@@ -92,11 +92,11 @@ Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view
 
 }  // namespace
 
-core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string_view input,
+core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string input,
                           std::uint32_t earlier_attempts) {
   core::TaskResult result;
   result.id = id;
-  result.input = std::string(input);
+  result.input = std::move(input);
 
   // Timeouts are retried too: a task that hung once (a slow mount, a busy host) often
   // completes on the next try.
@@ -104,7 +104,7 @@ core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::st
   std::uint32_t executions = 0;
   for (std::uint64_t n = 0; n < max_executions; ++n) {
     const auto started = std::chrono::steady_clock::now();
-    Attempt attempt = run_once(spec, id, input);
+    Attempt attempt = run_once(spec, id, result.input);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     ++executions;
 

@@ -42,8 +42,8 @@ struct Worker::State {
         push(context, zmq::socket_type::push),
         heartbeat(p.ventilator.heartbeat),
         silence_limit(p.ventilator.heartbeat * p.ventilator.liveness),
-        pool(p.workers.slots, [this](const core::TaskItem& item) {
-          return run_task(pipeline.task, item.id, item.input, item.attempt - 1);
+        pool(p.workers.slots, [this](core::TaskItem&& item) {
+          return run_task(pipeline.task, item.id, std::move(item.input), item.attempt - 1);
         }) {
     if (options.name.empty()) options.name = default_worker_name();
     pending.worker = options.name;

@@ -3,7 +3,7 @@
 // Error style: never throws for a task's own failure; it becomes a failed/timeout result.
 
 #include <cstdint>
-#include <string_view>
+#include <string>
 
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/core/types.hpp"
@@ -12,8 +12,9 @@ namespace zpipe::worker {
 
 // Runs the task up to 1 + spec.retries times until one attempt is ok.
 // `earlier_attempts` counts executions in previous deliveries (attempt - 1 on the wire);
-// the result's attempts = earlier_attempts + executions here.
-core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string_view input,
+// the result's attempts = earlier_attempts + executions here. The input ends up in the
+// result (moved, not copied: inputs can be large).
+core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string input,
                           std::uint32_t earlier_attempts);
 
 }  // namespace zpipe::worker
