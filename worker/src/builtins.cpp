@@ -60,17 +60,10 @@ bool cap_at_timeout(Duration& wanted, const config::TaskSpec& spec) {
 }
 
 BuiltinOutcome run_sleep(const config::TaskSpec& spec, std::string_view input) {
-  BuiltinOutcome outcome;
-  auto duration = duration_from<std::chrono::milliseconds>(spec.ms, input, "sleep",
-                                                           "milliseconds", outcome);
-  if (!duration) return outcome;
-  const bool times_out = cap_at_timeout(*duration, spec);
-  std::this_thread::sleep_for(*duration);
-  if (times_out) {
-    outcome.status = core::TaskStatus::timeout;
-    outcome.error = timeout_message(spec);
-  }
-  return outcome;
+  const SleepPlan plan = plan_sleep(spec, input);
+  if (plan.failure) return *plan.failure;
+  std::this_thread::sleep_for(plan.duration);
+  return finish_sleep(spec, plan);
 }
 
 // Burns CPU instead of sleeping, to model compute-bound tasks in benchmarks.
@@ -131,6 +124,37 @@ BuiltinOutcome run_sha256(const config::TaskSpec& spec, std::string_view input) 
 }
 
 }  // namespace
+
+SleepPlan plan_sleep(const config::TaskSpec& spec, std::string_view input) {
+  SleepPlan plan;
+  BuiltinOutcome failure;
+  auto duration = duration_from<std::chrono::milliseconds>(spec.ms, input, "sleep", "milliseconds", failure);
+  if (!duration) {
+    plan.failure = std::move(failure);
+    return plan;
+  }
+  plan.times_out = cap_at_timeout(*duration, spec);
+  plan.duration = *duration;
+  return plan;
+}
+
+BuiltinOutcome finish_sleep(const config::TaskSpec& spec, const SleepPlan& plan) {
+  BuiltinOutcome outcome;
+  if (plan.times_out) {
+    outcome.status = core::TaskStatus::timeout;
+    outcome.error = timeout_message(spec);
+  }
+  return outcome;
+}
+
+std::optional<std::int32_t> builtin_exit_code(core::TaskStatus status) {
+  switch (status) {
+    case core::TaskStatus::ok: return 0;
+    case core::TaskStatus::failed: return 1;
+    case core::TaskStatus::timeout: return std::nullopt;
+  }
+  return std::nullopt;
+}
 
 BuiltinOutcome run_builtin(const config::TaskSpec& spec, std::string_view input) {
   switch (spec.builtin) {

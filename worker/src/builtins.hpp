@@ -4,6 +4,9 @@
 // process would dominate the cost being measured.
 // Private to the worker library.
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,5 +23,20 @@ struct BuiltinOutcome {
 
 // Runs spec.builtin on `input`. Never throws for bad input: that is a failed outcome.
 BuiltinOutcome run_builtin(const config::TaskSpec& spec, std::string_view input);
+
+// A built-in's exit code in its record, as a process would have it: 0 when ok, 1 when
+// failed, none when the timeout cut it short (a killed process has no exit code).
+std::optional<std::int32_t> builtin_exit_code(core::TaskStatus status);
+
+// The built-in sleep in two halves, for executors that wait without a thread: what one
+// attempt will do (how long, whether the timeout cuts it short; or the failure when the
+// input is not a number), then its outcome once that time has passed.
+struct SleepPlan {
+  std::chrono::milliseconds duration{0};
+  bool times_out = false;
+  std::optional<BuiltinOutcome> failure;  // set: the attempt fails at once
+};
+SleepPlan plan_sleep(const config::TaskSpec& spec, std::string_view input);
+BuiltinOutcome finish_sleep(const config::TaskSpec& spec, const SleepPlan& plan);
 
 }  // namespace zpipe::worker

@@ -1,6 +1,7 @@
 #pragma once
 // `slots` threads that run tasks from a shared queue and hand results back to the
 // worker's event loop through an eventfd it can poll beside its ZeroMQ sockets.
+// Private to the worker library.
 
 #include <condition_variable>
 #include <deque>
@@ -9,11 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "zpipe/core/protocol.hpp"
+#include "executor.hpp"
 
 namespace zpipe::worker {
 
-class SlotPool {
+class SlotPool final : public Executor {
 public:
   using Runner = std::function<core::TaskResult(core::TaskItem&&)>;  // may take the input
   SlotPool(unsigned slots, Runner runner);
@@ -21,14 +22,10 @@ public:
   SlotPool(const SlotPool&) = delete;
   SlotPool& operator=(const SlotPool&) = delete;
 
-  void submit(std::vector<core::TaskItem>&& items);
-  // Removes the tasks no slot has started yet and returns them (a leaving worker hands them back).
-  std::vector<core::TaskItem> take_queued();
-  // Swaps every result finished since the last call into `out` (whose old contents are
-  // dropped and whose capacity the pool reuses); clears the eventfd.
-  void take_results(std::vector<core::TaskResult>& out);
-  // Readable while results are waiting.
-  int event_fd() const { return event_fd_; }
+  void submit(std::vector<core::TaskItem>&& items) override;
+  std::vector<core::TaskItem> take_queued() override;
+  void take_results(std::vector<core::TaskResult>& out) override;
+  int event_fd() const override { return event_fd_; }
 
 private:
   void serve();

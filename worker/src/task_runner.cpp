@@ -63,13 +63,7 @@ Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input
   BuiltinOutcome outcome = run_builtin(spec, input);
   Attempt attempt;
   attempt.status = outcome.status;
-  // Built-ins report like a process would: 0 when ok, 1 when failed, none when they were
-  // cut short by the timeout (as a killed process has no exit code).
-  if (outcome.status == core::TaskStatus::ok) {
-    attempt.exit_code = 0;
-  } else if (outcome.status == core::TaskStatus::failed) {
-    attempt.exit_code = 1;
-  }
+  attempt.exit_code = builtin_exit_code(outcome.status);
   attempt.output = std::move(outcome.output);
   attempt.error = std::move(outcome.error);
   return attempt;

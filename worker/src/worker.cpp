@@ -9,10 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "credit_policy.hpp"
-#include "slot_pool.hpp"
+#include "executor.hpp"
 #include "zpipe/core/messaging.hpp"
 #include "zpipe/worker/process.hpp"
-#include "zpipe/worker/task_runner.hpp"
 
 namespace zpipe::worker {
 namespace {
@@ -42,9 +41,7 @@ struct Worker::State {
         push(context, zmq::socket_type::push),
         heartbeat(p.ventilator.heartbeat),
         silence_limit(p.ventilator.heartbeat * p.ventilator.liveness),
-        pool(p.workers.slots, [this](core::TaskItem&& item) {
-          return run_task(pipeline.task, item.id, std::move(item.input), item.attempt - 1);
-        }) {
+        pool(make_executor(p.task, p.workers.slots)) {
     if (options.name.empty()) options.name = default_worker_name();
     pending.worker = options.name;
   }
@@ -69,7 +66,7 @@ struct Worker::State {
   std::optional<Clock::time_point> leaving_until;  // draining: the end of the grace period
   Clock::time_point last_heard = Clock::now();
   Report report;
-  SlotPool pool;  // last: its threads use the members above, and it is destroyed first
+  std::unique_ptr<Executor> pool;  // last: it is destroyed first (slot threads may still run)
 
   // Never blocks the loop: if the ventilator is unreachable long enough to fill the queue,
   // a lost heartbeat or credit is repaired by the hello sent after its silence.
@@ -87,7 +84,7 @@ struct Worker::State {
     last_heard = Clock::now();
     if (auto* tasks = std::get_if<core::Tasks>(&in.message)) {
       held += static_cast<std::uint32_t>(tasks->items.size());
-      pool.submit(std::move(tasks->items));
+      pool->submit(std::move(tasks->items));
     } else if (std::holds_alternative<core::Done>(in.message)) {
       batch_done = true;
     } else if (auto* refuse = std::get_if<core::Refuse>(&in.message)) {
@@ -105,14 +102,14 @@ struct Worker::State {
   void leave() {
     leaving_until = Clock::now() + pipeline.workers.grace;
     core::Bye bye;
-    for (const auto& item : pool.take_queued()) bye.returned.push_back(item.id);
+    for (const auto& item : pool->take_queued()) bye.returned.push_back(item.id);
     held -= std::min(held, static_cast<std::uint32_t>(bye.returned.size()));
     say(bye);
     spdlog::info("worker '{}': leaving; handed back {} tasks, finishing {}", options.name, bye.returned.size(), held);
   }
 
   void collect_results() {
-    pool.take_results(finished);
+    pool->take_results(finished);
     const auto n = static_cast<std::uint32_t>(finished.size());
     for (const auto& r : finished) {
       policy.observe(r.duration_us);
@@ -194,7 +191,7 @@ Report Worker::run() {
   while (!stop_.load()) {
     zmq::pollitem_t items[] = {
         {s.dealer.handle(), 0, ZMQ_POLLIN, 0},
-        {nullptr, s.pool.event_fd(), ZMQ_POLLIN, 0},
+        {nullptr, s.pool->event_fd(), ZMQ_POLLIN, 0},
         {s.push.handle(), 0, static_cast<short>(s.pending.items.empty() ? 0 : ZMQ_POLLOUT), 0},
     };
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());

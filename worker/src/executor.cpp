@@ -1,0 +1,17 @@
+#include "executor.hpp"
+
+#include "sleep_timers.hpp"
+#include "slot_pool.hpp"
+#include "zpipe/worker/task_runner.hpp"
+
+namespace zpipe::worker {
+
+std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots) {
+  if (spec.kind == config::TaskKind::builtin && spec.builtin == config::Builtin::sleep)
+    return std::make_unique<SleepTimers>(spec, slots);
+  return std::make_unique<SlotPool>(slots, [&spec](core::TaskItem&& item) {
+    return run_task(spec, item.id, std::move(item.input), item.attempt - 1);
+  });
+}
+
+}  // namespace zpipe::worker
