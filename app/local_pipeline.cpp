@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <exception>
+#include <latch>
 #include <mutex>
 #include <thread>
 
@@ -78,12 +79,18 @@ LocalRun LocalPipeline::run() {
 
   std::vector<std::thread> threads;
   threads.emplace_back(guard([&] { result.ventilator = vent_.run(); }));
+  // The ventilator dispatches once the sink has joined. Starting 64 threads takes
+  // milliseconds here, so the sink waits for the workers' threads: the batch then starts
+  // with every worker there, instead of the first few taking the first round of tasks.
+  std::latch workers_started(static_cast<std::ptrdiff_t>(workers_.size()));
   for (auto& w : workers_) {
-    threads.emplace_back(guard([&w] {
+    threads.emplace_back(guard([&w, &workers_started] {
+      workers_started.count_down();
       worker::Report report = w->run();
       if (report.refused) throw std::runtime_error("worker refused: " + report.refusal);
     }));
   }
+  workers_started.wait();
   guard([&] { result.summary = sink_.run(); })();
   // The sink is done (all written, halted, or stopped): nothing else has work left.
   if (!result.summary.completed && result.summary.halted.empty()) abort();
