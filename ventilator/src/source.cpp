@@ -25,6 +25,8 @@ private:
 // Lines of a file or stdin; the trailing newline is not part of the input.
 class LinesSource final : public TaskSource {
 public:
+  static constexpr std::size_t kReadBuffer = 1 << 20;
+
   explicit LinesSource(const std::string& path) : path_(path) {
     if (path == "-") {
       file_ = stdin;
@@ -32,6 +34,9 @@ public:
       file_ = std::fopen(path.c_str(), "rb");
       if (!file_) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
       owned_ = true;
+      // stdio's default 4 KiB buffer costs a read() per line of 4 KiB inputs.
+      if (std::setvbuf(file_, nullptr, _IOFBF, kReadBuffer) != 0)
+        throw std::runtime_error(path + ": cannot set a read buffer");
     }
   }
   ~LinesSource() override {
