@@ -1,5 +1,6 @@
 #include "executor.hpp"
 
+#include "inline_executor.hpp"
 #include "sleep_timers.hpp"
 #include "slot_pool.hpp"
 #include "zpipe/worker/task_runner.hpp"
@@ -7,6 +8,7 @@
 namespace zpipe::worker {
 
 std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots) {
+  if (InlineExecutor::runs(spec)) return std::make_unique<InlineExecutor>(spec);
   if (spec.kind == config::TaskKind::builtin && spec.builtin == config::Builtin::sleep)
     return std::make_unique<SleepTimers>(spec, slots);
   return std::make_unique<SlotPool>(slots, [&spec](core::TaskItem&& item) {

@@ -2,8 +2,9 @@
 // Where a worker's tasks run. The worker's event loop hands tasks over with submit() and
 // polls event_fd() beside its ZeroMQ sockets; when it is readable, take_results() returns
 // what finished. At most `slots` tasks run at once; the rest wait in submission order.
-// Two kinds: SlotPool (a thread per slot: processes and CPU-bound built-ins) and
-// SleepTimers (built-in sleep as timers on the loop's own thread: waiting needs no thread).
+// Three kinds: SlotPool (a thread per slot: processes and CPU-bound built-ins),
+// SleepTimers (built-in sleep as timers on the loop's own thread: waiting needs no thread)
+// and InlineExecutor (noop and echo, run on the loop's thread as they arrive).
 // Private to the worker library.
 
 #include <memory>
