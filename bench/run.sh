@@ -32,9 +32,9 @@ done
 
 # Per mode: runs per figure, and the wall-time budget (seconds) of one run of each scenario.
 # Counts are derived from a calibration run so that a run takes about that long. The e
-# budget lets a machine doing ~3M noop tasks/s stream the nominal 100M tasks.
+# budget lets a machine doing ~2.3M noop tasks/s stream the nominal 100M tasks.
 case $MODE in
-  full)  RUNS=5; A_SECONDS=5; B_SECONDS=90; B_MIN=100; E_SECONDS=36; F_SECONDS=4; RAW_4K_COUNT=100000 ;;
+  full)  RUNS=5; A_SECONDS=5; B_SECONDS=90; B_MIN=100; E_SECONDS=45; F_SECONDS=4; RAW_4K_COUNT=100000 ;;
   quick) RUNS=3; A_SECONDS=1.5; B_SECONDS=25; B_MIN=50; E_SECONDS=3; F_SECONDS=1.5; RAW_4K_COUNT=30000 ;;
   smoke) RUNS=1 ;;
 esac
@@ -458,7 +458,7 @@ scenario_granular() {
   row "$name" "makespan vs ceil(n/w) bound" "$(ms "$m")" "bound $(ms "$bound")" "$ratio" "bound/makespan >= 0.95" "$(verdict "$ratio >= 0.95")" "$RUNS" "$tasks" "$m" "$bound" "$ratio"
   row "$name" "makespan vs $workers bare threads" "$(ms "$m")" "threads $(ms "$f")" "$ratiof" "(reference)" "-" "$RUNS" "$tasks" "$m" "$f" "$ratiof"
   row "$name, prefetch 1" "makespan vs ceil(n/w) bound" "$(ms "$m1")" "bound $(ms "$bound")" "$ratio1" "(reference)" "-" "$RUNS" "$tasks" "$m1" "$bound" "$ratio1"
-  note "c: bare threads = bench/sleep_floor: $workers threads sleep the same $tasks x ${ms} ms, taking tasks from an atomic counter (no messages): the machine's own floor; ratio = threads / zpipe. prefetch 1 lets each worker hold its next task, hiding the dispatch round trip; it is not the default because it makes uneven batches worse (scenario d with prefetch 1: ~1.4x LPT)"
+  note "c: bare threads = bench/sleep_floor: $workers threads sleep the same $tasks x ${ms} ms, taking tasks from an atomic counter (no messages): the machine's own floor; ratio = threads / zpipe. prefetch 1 lets each worker hold its next task, hiding the dispatch round trip; it is not the default because it makes uneven batches worse (scenario d with prefetch 1: 1.1x or 1.4x LPT from run to run, 1.4x whenever a 100 ms task waits behind another)"
 }
 
 # ------------------------------------------------------------ d. uneven task lengths ----
