@@ -2,6 +2,8 @@
 // The three roles in one test process, on real TCP sockets on 127.0.0.1 with ephemeral
 // ports: a ventilator and a sink on threads, workers added at will.
 
+#include <atomic>
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -44,7 +46,10 @@ public:
     o.output = output.string();
     o.ordered = ordered;
     sink_ = std::make_unique<sink::Sink>(context_, pipeline_, o);
-    threads_.emplace_back([this] { vent_report_ = vent_.run(); });
+    threads_.emplace_back([this] {
+      vent_report_ = vent_.run();
+      vent_done_.store(true);
+    });
     threads_.emplace_back([this] { summary_ = sink_->run(); });
   }
   ~Harness() {
@@ -70,6 +75,14 @@ public:
     for (auto& t : threads_) t.join();
     return summary_;
   }
+  // Waits up to `limit` for the ventilator to end; false if it did not (the destructor
+  // then stops every role).
+  bool ventilator_ended(std::chrono::milliseconds limit) {
+    return wait_until([&] { return vent_done_.load(); }, limit);
+  }
+  std::string vent_endpoint() const { return vent_.endpoint(); }
+  std::string sink_endpoint() const { return sink_->endpoint(); }
+  const sink::Summary& summary() const { return summary_; }  // once finish() returned
   const ventilator::Report& ventilator_report() const { return vent_report_; }
   const std::deque<worker::Report>& worker_reports() const { return worker_reports_; }
 
@@ -83,6 +96,7 @@ private:
   std::vector<std::thread> threads_;
   ventilator::Report vent_report_;
   sink::Summary summary_;
+  std::atomic<bool> vent_done_{false};
 };
 
 // Every id 1..n exactly once.
