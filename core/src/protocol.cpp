@@ -216,35 +216,39 @@ std::uint8_t type_byte(const Message& message) {
                     message);
 }
 
-std::size_t body_size(const Message& message) {
-  ByteWriter w;
+namespace {
+
+// Writes `message` (a Message or one of its alternatives) with `w`: one pass measures, the
+// other writes.
+void write_any(ByteWriter& w, const Message& message) {
   std::visit([&](const auto& m) { write_body(w, m); }, message);
+}
+template <typename M>
+void write_any(ByteWriter& w, const M& message) {
+  write_body(w, message);
+}
+
+template <typename M>
+std::size_t measure(const M& message) {
+  ByteWriter w;
+  write_any(w, message);
   return w.size();
 }
 
-void write_body(const Message& message, char* out) {
+template <typename M>
+void write_into(const M& message, char* out) {
   ByteWriter w(out);
-  std::visit([&](const auto& m) { write_body(w, m); }, message);
+  write_any(w, message);
 }
 
-std::size_t body_size(const Tasks& message) {
-  ByteWriter w;
-  write_body(w, message);
-  return w.size();
-}
-void write_body(const Tasks& message, char* out) {
-  ByteWriter w(out);
-  write_body(w, message);
-}
-std::size_t body_size(const Results& message) {
-  ByteWriter w;
-  write_body(w, message);
-  return w.size();
-}
-void write_body(const Results& message, char* out) {
-  ByteWriter w(out);
-  write_body(w, message);
-}
+}  // namespace
+
+std::size_t body_size(const Message& message) { return measure(message); }
+void write_body(const Message& message, char* out) { write_into(message, out); }
+std::size_t body_size(const Tasks& message) { return measure(message); }
+void write_body(const Tasks& message, char* out) { write_into(message, out); }
+std::size_t body_size(const Results& message) { return measure(message); }
+void write_body(const Results& message, char* out) { write_into(message, out); }
 
 Encoded encode(const Message& message) {
   Encoded e{};
