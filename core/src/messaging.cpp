@@ -17,25 +17,6 @@ void FaultCounter::count(const std::string& kind) {
   }
 }
 
-bool try_send(zmq::socket_t& socket, const Encoded& message, std::string_view routing_id) {
-  if (!routing_id.empty()) {
-    if (!socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
-      return false;
-  }
-  // Once the first frame is queued the rest of a multipart message is always accepted.
-  if (!socket.send(zmq::buffer(message.header, 2),
-                   zmq::send_flags::sndmore | zmq::send_flags::dontwait))
-    return false;
-  socket.send(zmq::buffer(message.body), zmq::send_flags::dontwait);
-  return true;
-}
-
-void send(zmq::socket_t& socket, const Encoded& message, std::string_view routing_id) {
-  if (!routing_id.empty()) socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
-  socket.send(zmq::buffer(message.header, 2), zmq::send_flags::sndmore);
-  socket.send(zmq::buffer(message.body), zmq::send_flags::none);
-}
-
 namespace {
 
 std::uint8_t type_byte(const Tasks&) { return static_cast<std::uint8_t>(MsgType::tasks); }

@@ -46,18 +46,14 @@ private:
   std::uint64_t total_ = 0;
 };
 
-// Sends [routing_id] header body. Returns false if it would block (ZMQ_DONTWAIT).
-bool try_send(zmq::socket_t& socket, const Encoded& message, std::string_view routing_id = {});
-
-// Sends, blocking until queued.
-void send(zmq::socket_t& socket, const Encoded& message, std::string_view routing_id = {});
-
-// The same for a message not yet encoded: it is encoded straight into the frame ZeroMQ
-// sends, with no intermediate copy (the hot path: tasks and results).
+// Sends [routing_id] header body, the body encoded straight into the frame ZeroMQ sends
+// (no intermediate copy). try_send returns false if it would block (ZMQ_DONTWAIT); send
+// blocks until the message is queued. Tasks and Results have their own overloads because
+// wrapping them in a Message would copy their items.
 bool try_send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {});
-void send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {});
 bool try_send(zmq::socket_t& socket, const Tasks& message, std::string_view routing_id = {});
 bool try_send(zmq::socket_t& socket, const Results& message, std::string_view routing_id = {});
+void send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {});
 
 // Receives one multipart message without blocking and decodes it. Returns nullopt when
 // nothing is waiting or when the message was malformed (then `faults` counted it).
