@@ -78,7 +78,8 @@ TEST(SleepTasks, SlotsBoundHowManySleepAtOnce) {
 TEST(SleepTasks, StoppedWorkerAbandonsItsSleepsAtOnce) {
   test::TempDir dir;
   const auto out = dir / "out.jsonl";
-  config::Pipeline p = sleep_pipeline({"60000", "60000"}, 2);
+  // The second sleeps 2^62 ms: its deadline must be clamped, not overflow (UBSan watches).
+  config::Pipeline p = sleep_pipeline({"60000", "4611686018427387904"}, 2);
   zmq::context_t context;
   ventilator::Ventilator vent(context, p, "tcp://127.0.0.1:*");
   sink::Options o;

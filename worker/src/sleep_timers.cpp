@@ -14,6 +14,12 @@ namespace {
 // time_point counts int64 nanoseconds: ~292 years).
 constexpr auto kLongestSleep = std::chrono::hours(24 * 365 * 100);
 
+// Compared in milliseconds first: an input of 2^62 ms would overflow as nanoseconds.
+std::chrono::steady_clock::time_point deadline_after(std::chrono::steady_clock::time_point now,
+                                                     std::chrono::milliseconds duration) {
+  return now + std::min<std::chrono::milliseconds>(duration, kLongestSleep);
+}
+
 }  // namespace
 
 SleepTimers::SleepTimers(const config::TaskSpec& spec, unsigned slots)
@@ -51,7 +57,7 @@ void SleepTimers::take_results(std::vector<core::TaskResult>& out) {
     const auto last_attempt = now - sleeper.started;
     if (outcome.status != core::TaskStatus::ok && sleeper.executions <= spec_.retries) {
       sleeper.started = now;  // another attempt, as run_task would make
-      sleeper.deadline = now + std::min<Clock::duration>(sleeper.plan.duration, kLongestSleep);
+      sleeper.deadline = deadline_after(now, sleeper.plan.duration);
       running_.push_back(std::move(sleeper));
       std::push_heap(running_.begin(), running_.end(), later);
       continue;
@@ -78,7 +84,7 @@ void SleepTimers::start_waiting(Clock::time_point now) {
       continue;
     }
     sleeper.started = now;
-    sleeper.deadline = now + std::min<Clock::duration>(sleeper.plan.duration, kLongestSleep);
+    sleeper.deadline = deadline_after(now, sleeper.plan.duration);
     running_.push_back(std::move(sleeper));
     std::push_heap(running_.begin(), running_.end(), later);
   }
