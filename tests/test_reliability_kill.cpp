@@ -14,19 +14,7 @@ namespace zpipe {
 namespace {
 
 using namespace std::chrono_literals;
-using test::Batch;
-using test::Child;
-using test::count_lines;
-using test::executions;
-using test::expect_square_records;
-using test::ids_of;
-using test::logged;
-using test::read_file;
-using test::start_zpipe;
-using test::sum_matches;
-using test::summary_of;
-using test::TempDir;
-using test::wait_until;
+using namespace zpipe::test;  // reliability_support.hpp and test_support.hpp
 
 // --- 1. kill -9 a worker ------------------------------------------------------------
 
