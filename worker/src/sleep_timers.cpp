@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <system_error>
 
 namespace zpipe::worker {
@@ -78,7 +79,8 @@ void SleepTimers::start_waiting(Clock::time_point now) {
     sleeper.plan = plan_sleep(spec_, sleeper.item.input);
     if (sleeper.plan.failure) {
       // Every attempt fails the same way at once, as run_task's retries of it would.
-      sleeper.executions = spec_.retries + 1;
+      // (Saturating: retries may be UINT32_MAX, and attempts is a 32-bit count.)
+      sleeper.executions = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{spec_.retries} + 1, UINT32_MAX));
       BuiltinOutcome failure = std::move(*sleeper.plan.failure);
       finish(std::move(sleeper), std::move(failure), Clock::duration::zero());
       continue;
