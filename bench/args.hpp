@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <initializer_list>
 
 namespace zpipe::bench {
 
@@ -24,6 +26,24 @@ inline std::uint64_t parse_count(const char* usage, std::string_view flag, const
     usage_error(usage, std::string(flag) + ": expected a positive integer, got '" + std::string(s) + "'");
   }
   return value;
+}
+
+// Reads `--name N` pairs into the counts given, in any order; anything else is a usage
+// error naming the argument.
+inline void parse_counts(int argc, char** argv, const char* usage,
+                         std::initializer_list<std::pair<std::string_view, std::uint64_t*>> flags) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    bool matched = false;
+    for (const auto& [name, value] : flags) {
+      if (arg == name && i + 1 < argc) {
+        *value = parse_count(usage, arg, argv[++i]);
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) usage_error(usage, "unknown or incomplete argument '" + std::string(arg) + "'");
+  }
 }
 
 }  // namespace zpipe::bench

@@ -102,21 +102,11 @@ void wait_for_handshakes(zmq::socket_t& monitor, std::uint64_t n, Children& chil
 }  // namespace
 
 int main(int argc, char** argv) {
-  using zpipe::bench::parse_count;
   if (argc == 4 && std::string(argv[1]) == "--worker") return run_worker(argv[2], argv[3]);
 
   std::uint64_t workers = 2;
   std::uint64_t count = 1'000'000;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--workers" && i + 1 < argc) {
-      workers = parse_count(kUsage, arg, argv[++i]);
-    } else if (arg == "--count" && i + 1 < argc) {
-      count = parse_count(kUsage, arg, argv[++i]);
-    } else {
-      zpipe::bench::usage_error(kUsage, "unknown or incomplete argument '" + arg + "'");
-    }
-  }
+  zpipe::bench::parse_counts(argc, argv, kUsage, {{"--workers", &workers}, {"--count", &count}});
 
   try {
     zmq::context_t context;

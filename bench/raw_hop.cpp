@@ -25,19 +25,9 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 int main(int argc, char** argv) {
-  using zpipe::bench::parse_count;
   std::uint64_t size = 16;
   std::uint64_t count = 1'000'000;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--size" && i + 1 < argc) {
-      size = parse_count(kUsage, arg, argv[++i]);
-    } else if (arg == "--count" && i + 1 < argc) {
-      count = parse_count(kUsage, arg, argv[++i]);
-    } else {
-      zpipe::bench::usage_error(kUsage, "unknown or incomplete argument '" + arg + "'");
-    }
-  }
+  zpipe::bench::parse_counts(argc, argv, kUsage, {{"--size", &size}, {"--count", &count}});
 
   try {
     zmq::context_t send_context;

@@ -21,20 +21,8 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 int main(int argc, char** argv) {
-  using zpipe::bench::parse_count;
   std::uint64_t tasks = 200, threads = 64, ms = 10;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--tasks" && i + 1 < argc) {
-      tasks = parse_count(kUsage, arg, argv[++i]);
-    } else if (arg == "--threads" && i + 1 < argc) {
-      threads = parse_count(kUsage, arg, argv[++i]);
-    } else if (arg == "--ms" && i + 1 < argc) {
-      ms = parse_count(kUsage, arg, argv[++i]);
-    } else {
-      zpipe::bench::usage_error(kUsage, "unknown or incomplete argument '" + arg + "'");
-    }
-  }
+  zpipe::bench::parse_counts(argc, argv, kUsage, {{"--tasks", &tasks}, {"--threads", &threads}, {"--ms", &ms}});
   std::atomic<std::uint64_t> next{0};
   std::atomic<bool> go{false};
   std::vector<std::thread> pool;
