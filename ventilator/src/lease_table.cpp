@@ -68,7 +68,7 @@ std::uint64_t LeaseTable::release_all_held() {
   return n;
 }
 
-void LeaseTable::release(std::unordered_map<core::TaskId, Lease>::iterator it) {
+void LeaseTable::release(Leases::iterator it) {
   if (!it->second.holder.empty()) --held_;
   leases_.erase(it);
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -57,14 +58,19 @@ private:
 
   std::unique_ptr<TaskSource> source_;
   std::uint32_t window_;
-  std::unordered_map<core::TaskId, Lease> leases_;
+  // Lease nodes come from a pool and go back to it: a task's lease would otherwise cost a
+  // malloc and a free on the hot path (for 3M noop tasks, 3.46M allocation calls became
+  // 142k). Declared before the map, which it outlives.
+  std::pmr::unsynchronized_pool_resource pool_;
+  using Leases = std::pmr::unordered_map<core::TaskId, Lease>;
+  Leases leases_{&pool_};
   std::deque<core::TaskId> redeliver_;
   core::DoneSet done_ahead_;  // ids the sink has that the source has not reached yet
   core::TaskId next_id_ = 1;
   std::uint64_t held_ = 0;    // leases with a holder
   bool exhausted_ = false;
 
-  void release(std::unordered_map<core::TaskId, Lease>::iterator it);
+  void release(Leases::iterator it);
 };
 
 }  // namespace zpipe::ventilator
