@@ -161,29 +161,36 @@ summary_ok() {
   [ -n "$total" ] && [ "$total" = "$ok" ] || { echo "only $ok of $total tasks ok"; return 1; }
 }
 
-# zpipe in one process, under `measure` (wall time and peak RSS).
-# zpipe_local YAML SUMMARY MEASURE_JSON TIMEOUT_S -> 0 when the batch completed
-zpipe_local() {
-  local yaml=$1 summary=$2 mjson=$3 limit=$4 why
-  rm -f "$summary" "$mjson"
-  timeout -k 5 "$limit" "$BIN/measure" -o "$mjson" -- "$Z" -q run "$yaml" --summary "$summary" \
-    </dev/null >/dev/null 2>"$WORK/zpipe-run.err"
-  local rc=$?
-  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-    RUN_ERROR="zpipe run timed out after ${limit}s ($(tail -n 1 "$WORK/zpipe-run.err"))"
+# How a zpipe run ended: 0 when its summary says every task is ok, else 1 with RUN_ERROR
+# set (a timeout, or the exit status and the summary's complaint, with the last log line).
+# run_outcome WHO EXIT_STATUS TIMEOUT_S SUMMARY ERR_FILE
+run_outcome() {
+  local who=$1 rc=$2 limit=$3 summary=$4 err=$5 why
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    RUN_ERROR="$who timed out after ${limit}s ($(tail -n 1 "$err"))"
     return 1
   fi
   if ! why=$(summary_ok "$summary"); then
-    RUN_ERROR="zpipe run exit $rc: $why ($(tail -n 1 "$WORK/zpipe-run.err"))"
+    RUN_ERROR="$who exit $rc: $why ($(tail -n 1 "$err"))"
     return 1
   fi
+}
+
+# zpipe in one process, under `measure` (wall time and peak RSS).
+# zpipe_local YAML SUMMARY MEASURE_JSON TIMEOUT_S -> 0 when the batch completed
+zpipe_local() {
+  local yaml=$1 summary=$2 mjson=$3 limit=$4
+  rm -f "$summary" "$mjson"
+  timeout -k 5 "$limit" "$BIN/measure" -o "$mjson" -- "$Z" -q run "$yaml" --summary "$summary" \
+    </dev/null >/dev/null 2>"$WORK/zpipe-run.err"
+  run_outcome "zpipe run" $? "$limit" "$summary" "$WORK/zpipe-run.err"
 }
 
 # zpipe as separate processes over TCP: WORKERS x `zpipe worker`, `zpipe ventilator`,
 # `zpipe sink` (started in that order, so the sink's clock starts with the workers up).
 # zpipe_procs YAML SUMMARY WORKERS TIMEOUT_S -> 0 when the batch completed
 zpipe_procs() {
-  local yaml=$1 summary=$2 workers=$3 limit=$4 why i
+  local yaml=$1 summary=$2 workers=$3 limit=$4 i
   local -a others=()
   rm -f "$summary"
   for i in $(seq "$workers"); do
@@ -209,14 +216,7 @@ zpipe_procs() {
   done
   PIDS=()
   [ $stuck -gt 0 ] && STUCK_NOTE="$stuck of the ventilator/worker processes were still running 10 s after the sink finished (killed)"
-  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-    RUN_ERROR="zpipe sink timed out after ${limit}s ($(tail -n 1 "$WORK/zpipe-procs.err"))"
-    return 1
-  fi
-  if ! why=$(summary_ok "$summary"); then
-    RUN_ERROR="zpipe sink exit $rc: $why ($(tail -n 1 "$WORK/zpipe-procs.err"))"
-    return 1
-  fi
+  run_outcome "zpipe sink" "$rc" "$limit" "$summary" "$WORK/zpipe-procs.err"
 }
 
 # A baseline program's JSON line into FILE. baseline FILE TIMEOUT_S PROGRAM ARGS...
