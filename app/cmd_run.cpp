@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "local_pipeline.hpp"
+#include "role_config.hpp"
 #include "signals.hpp"
 
 namespace zpipe::app {
@@ -17,14 +18,6 @@ std::string join(const std::vector<std::string>& words) {
     out += w;
   }
   return out;
-}
-
-config::Duration flag_duration(const std::string& flag, const std::string& text) {
-  try {
-    return config::parse_duration(text);
-  } catch (const std::invalid_argument& e) {
-    throw config::ConfigError(flag + ": " + e.what());
-  }
 }
 
 // The pipeline GNU-parallel mode builds from its flags: lines in, one shell command.

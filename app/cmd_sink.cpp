@@ -31,6 +31,7 @@ int run_sink(const SinkOptions& o) {
     // A sink is a service: restarted after a crash it must continue its journal, not erase it.
     options.resume = !o.fresh && !options.output.empty();
     options.fsync = to_sink_fsync(p.sink.fsync);
+    options.connect_timeout = connect_timeout(o);
     zmq::context_t context;
     sink::Sink s(context, p, options);
     spdlog::info("sink: '{}' listening on {}", p.name, s.endpoint());

@@ -19,7 +19,7 @@ int run_ventilator(const VentilatorOptions& o) {
   return guarded([&] {
     const config::Pipeline p = load_role_pipeline(o);
     zmq::context_t context;
-    ventilator::Ventilator vent(context, p, p.ventilator.address.bind_address());
+    ventilator::Ventilator vent(context, p, p.ventilator.address.bind_address(), connect_timeout(o));
     spdlog::info("ventilator: '{}' listening on {}", p.name, vent.endpoint());
     SignalWatcher signals([&](int sig) { vent.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { vent.stop(); });

@@ -5,7 +5,6 @@
 #include "exit_codes.hpp"
 #include "role_config.hpp"
 #include "signals.hpp"
-#include "zpipe/worker/process.hpp"
 #include "zpipe/worker/worker.hpp"
 
 namespace zpipe::app {
@@ -24,22 +23,18 @@ int run_worker(const WorkerOptions& o) {
     config::Pipeline p = load_role_pipeline(o);
     if (o.slots > 0) p.workers.slots = o.slots;
     worker::Options options{p.ventilator.address.endpoint, p.sink.address.endpoint,
-                            o.name.empty() ? p.workers.name : o.name, o.keep_alive};
+                            o.name.empty() ? p.workers.name : o.name, o.keep_alive, connect_timeout(o)};
     zmq::context_t context;
     worker::Worker w(context, p, options);
     spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
-    SignalWatcher signals([&](int) { w.drain(); },
-                          [&](int) {
-                            w.stop();  // first: results of the tasks killed next are not pushed
-                            worker::kill_running_processes();
-                          });
+    SignalWatcher signals([&](int) { w.drain(); }, [&](int) { w.abort(); });
     const worker::Report report = w.run();
     if (report.refused) {
       std::fprintf(stderr, "zpipe: worker refused by the ventilator: %s\n", report.refusal.c_str());
       return int{kUsage};
     }
     spdlog::info("worker: {}, ran {} tasks", signals.received() ? "left" : "batch done", report.tasks);
-    return int{kOk};
+    return signals.received() ? signals.exit_code() : int{kOk};
   });
 }
 

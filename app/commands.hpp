@@ -32,6 +32,7 @@ struct RoleOptions {
   std::string config;      // -c FILE
   std::string ventilator;  // --ventilator URL
   std::string sink;        // --sink URL
+  std::string connect_timeout;  // --connect-timeout DUR: give up when the peer stays silent
 };
 
 struct VentilatorOptions : RoleOptions {};

@@ -6,7 +6,6 @@
 #include <mutex>
 #include <thread>
 
-#include "zpipe/worker/process.hpp"
 
 namespace zpipe::app {
 namespace {
@@ -45,7 +44,7 @@ LocalPipeline::LocalPipeline(const config::Pipeline& pipeline, sink::Options sin
       sink_(context_, pipeline, sink_options_) {
   const std::string base = pipeline.workers.name.empty() ? worker::default_worker_name() : pipeline.workers.name;
   for (std::uint32_t i = 1; i <= pipeline.workers.count; ++i) {
-    worker::Options options{sink_options_.ventilator, sink_options_.bind, base + "#" + std::to_string(i), false};
+    worker::Options options{sink_options_.ventilator, sink_options_.bind, base + "#" + std::to_string(i), false, {}};
     workers_.push_back(std::make_unique<worker::Worker>(context_, pipeline, options));
   }
 }
@@ -55,10 +54,9 @@ LocalPipeline::~LocalPipeline() = default;
 void LocalPipeline::drain(const std::string& reason) { vent_.drain(reason); }
 
 void LocalPipeline::abort() {
-  // Workers stop first, so the results of the tasks killed next are never pushed (they
-  // would be recorded as failures, and --resume would not run them again).
-  for (auto& w : workers_) w->stop();
-  worker::kill_running_processes();
+  // Each worker kills only its own tasks, after it stopped: their deaths are never
+  // recorded as failures (--resume runs them again).
+  for (auto& w : workers_) w->abort();
   vent_.stop();
   sink_.stop();
 }

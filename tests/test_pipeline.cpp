@@ -172,7 +172,7 @@ TEST(Pipeline, TasksOfAStoppedWorkerAreRedelivered) {
   Harness h(p, out);
   worker::Worker& doomed = h.add_worker("doomed");
   std::this_thread::sleep_for(150ms);  // it holds three tasks now
-  doomed.stop();                       // gone without reporting them: like a crash
+  doomed.abort();                      // gone without reporting them: like a crash
   h.add_worker("survivor");
   const sink::Summary s = h.finish();
   EXPECT_TRUE(s.completed);

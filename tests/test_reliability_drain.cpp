@@ -37,7 +37,7 @@ TEST(Reliability, SigtermToAWorkerHandsBackAndFinishesItsTasks) {
       20s));
   const auto signalled = std::chrono::steady_clock::now();
   victim.signal(SIGTERM);
-  EXPECT_EQ(victim.wait(10s), 0) << read_file(dir / "victim.err");
+  EXPECT_EQ(victim.wait(10s), 128 + SIGTERM) << read_file(dir / "victim.err");
   const auto drain_time = std::chrono::steady_clock::now() - signalled;
   EXPECT_LT(drain_time, 3s) << "running tasks take 0.3 s";
   EXPECT_EQ(other.wait(30s), 0) << read_file(dir / "other.err");
@@ -54,7 +54,7 @@ TEST(Reliability, SigtermToAWorkerHandsBackAndFinishesItsTasks) {
   EXPECT_EQ(rerun, 0u) << "the victim finished its running tasks: none should run again\n" << vent_log;
   const auto s = summary_of(dir / "s.json");
   EXPECT_EQ(s["duplicates"], 0) << "no task of the drained worker ran twice";
-  std::cout << "[ SIGTERM worker ] exit 0 after "
+  std::cout << "[ SIGTERM worker ] exit 143 after "
             << std::chrono::duration_cast<std::chrono::milliseconds>(drain_time).count() << " ms, handed back "
             << handed_back << " tasks, " << rerun << " run again\n";
 }
@@ -72,7 +72,7 @@ TEST(Reliability, SigtermToAWorkerKillsTasksAfterGraceAndTheyRunElsewhere) {
   ASSERT_TRUE(wait_until([&] { return executions(dir).size() >= 2; }, 20s));  // tasks 1 and 2 run
   const auto signalled = std::chrono::steady_clock::now();
   victim.signal(SIGTERM);
-  EXPECT_EQ(victim.wait(5s), 0) << read_file(dir / "victim.err");
+  EXPECT_EQ(victim.wait(5s), 128 + SIGTERM) << read_file(dir / "victim.err");
   EXPECT_LT(std::chrono::steady_clock::now() - signalled, 900ms) << "grace is 300 ms; the tasks would take 1 s";
   EXPECT_NE(read_file(dir / "victim.err").find("grace period over; killing 2 running tasks"), std::string::npos)
       << read_file(dir / "victim.err");
@@ -104,7 +104,7 @@ TEST(Reliability, SecondSigtermToAWorkerAbortsWithoutRecordingKilledTasks) {
   ASSERT_TRUE(wait_until([&] { return read_file(dir / "victim.err").find("leaving") != std::string::npos; }, 5s));
   const auto second = std::chrono::steady_clock::now();
   victim.signal(SIGTERM);
-  EXPECT_EQ(victim.wait(5s), 0) << read_file(dir / "victim.err");
+  EXPECT_EQ(victim.wait(5s), 128 + SIGTERM) << read_file(dir / "victim.err");
   EXPECT_LT(std::chrono::steady_clock::now() - second, 2s);
   test::write_file(rescue, "");
   Child rescuer = start_zpipe({"worker", "-c", file, "--name", "rescuer"}, dir, "rescuer");
@@ -197,7 +197,7 @@ TEST(Reliability, SigtermToVentilatorHaltsTheBatchThenARestartCompletesIt) {
   expect_square_records(test::read_jsonl(dir / "out.jsonl"), b.count);
   for (const auto& [id, n] : executions(dir)) EXPECT_EQ(n, 1) << "task " << id << " ran twice";
   w.signal(SIGTERM);
-  EXPECT_EQ(w.wait(10s), 0) << read_file(dir / "w.err");
+  EXPECT_EQ(w.wait(10s), 128 + SIGTERM) << read_file(dir / "w.err");
 }
 
 // --- 6. halt ------------------------------------------------------------------------------

@@ -89,15 +89,14 @@ TEST(SleepTasks, StoppedWorkerAbandonsItsSleepsAtOnce) {
   sink::Sink sink(context, p, o);
   auto vent_done = std::async(std::launch::async, [&] { return vent.run(); });
   auto sink_done = std::async(std::launch::async, [&] { return sink.run(); });
-  auto w = std::make_unique<worker::Worker>(context, p, worker::Options{vent.endpoint(), sink.endpoint(), "w", false});
-  auto worker_done = std::async(std::launch::async, [&] {
-    const worker::Report r = w->run();
-    w.reset();  // the executor goes too: a thread pool would wait out its 60 s sleeps here
-    return r;
-  });
+  auto w = std::make_unique<worker::Worker>(context, p, worker::Options{vent.endpoint(), sink.endpoint(), "w", false, {}});
+  auto worker_done = std::async(std::launch::async, [&] { return w->run(); });
   std::this_thread::sleep_for(300ms);  // both sleeps have started
-  w->stop();
+  w->abort();
   EXPECT_EQ(worker_done.wait_for(5s), std::future_status::ready) << "the worker waited for its sleeps";
+  // The executor goes too: a thread pool would wait out its 60 s sleeps here.
+  auto destroyed = std::async(std::launch::async, [&] { w.reset(); });
+  EXPECT_EQ(destroyed.wait_for(5s), std::future_status::ready) << "the executor waited for its sleeps";
   vent.stop();
   sink.stop();
   vent_done.wait();

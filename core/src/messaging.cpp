@@ -56,20 +56,14 @@ bool try_send(zmq::socket_t& socket, const Results& message, std::string_view ro
   return try_send_frames(socket, Frames(message), routing_id);
 }
 
-void send(zmq::socket_t& socket, const Message& message, std::string_view routing_id) {
-  Frames frames(message);
-  if (!routing_id.empty()) socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
-  socket.send(zmq::buffer(frames.header, 2), zmq::send_flags::sndmore);
-  socket.send(frames.body, zmq::send_flags::none);
-}
-
-std::optional<Received> try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults) {
+Receive try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults) {
   zmq::message_t frames[4];
   std::size_t n = 0;
   bool overflow = false;
   do {
     zmq::message_t part;
-    if (!socket.recv(part, n == 0 ? zmq::recv_flags::dontwait : zmq::recv_flags::none)) return std::nullopt;
+    // Only the first frame can be missing: the rest of a multipart message arrives with it.
+    if (!socket.recv(part, n == 0 ? zmq::recv_flags::dontwait : zmq::recv_flags::none)) return {};
     if (n < 4) {
       frames[n++] = std::move(part);
     } else {
@@ -77,23 +71,26 @@ std::optional<Received> try_receive(zmq::socket_t& socket, bool routed, FaultCou
     }
   } while (socket.get(zmq::sockopt::rcvmore));
 
+  Receive r;
+  r.outcome = Receive::Outcome::malformed;
   const std::size_t expected = routed ? 3 : 2;
   if (overflow || n != expected) {
     faults.count(n < expected ? "missing frames" : "extra frames");
-    return std::nullopt;
+    return r;
   }
   const std::size_t first = routed ? 1 : 0;
   Decoded d = decode(frames[first].to_string_view(), frames[first + 1].to_string_view());
   if (!d.message) {
     faults.count(d.error);
-    return std::nullopt;
+    return r;
   }
-  Received r{routed ? frames[0].to_string() : std::string(), std::move(*d.message)};
+  r.outcome = Receive::Outcome::message;
+  r.received = Received{routed ? frames[0].to_string() : std::string(), std::move(*d.message)};
   return r;
 }
 
-void configure_socket(zmq::socket_t& socket, std::chrono::milliseconds linger) {
-  socket.set(zmq::sockopt::linger, static_cast<int>(linger.count()));
+void configure_socket(zmq::socket_t& socket) {
+  socket.set(zmq::sockopt::linger, static_cast<int>(kLinger.count()));
   socket.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
 }
 

@@ -1,6 +1,7 @@
 #include "zpipe/sink/sink.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -12,16 +13,19 @@
 #include "record_writer.hpp"
 #include "zpipe/core/done_set.hpp"
 #include "zpipe/core/histogram.hpp"
+#include "zpipe/core/loop.hpp"
 #include "zpipe/core/messaging.hpp"
+#include "zpipe/core/session.hpp"
 
 namespace zpipe::sink {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using core::Clock;
 using core::TaskId;
 
 // Messages handled per wake-up before the loop flushes, acks and checks its timers.
 constexpr int kMaxDrain = 1024;
+constexpr int kDrainStep = 64;  // between two looks at the clock
 constexpr auto kMaxDrainTime = std::chrono::milliseconds(100);
 // Id ranges per `have` message: keeps each far below the socket's message size limit.
 constexpr std::size_t kRangesPerHave = 1u << 20;
@@ -44,9 +48,9 @@ struct Sink::State {
       : pipeline(p),
         options(std::move(o)),
         pull(context, zmq::socket_type::pull),
-        dealer(context, zmq::socket_type::dealer),
-        heartbeat(p.ventilator.heartbeat),
-        silence_limit(p.ventilator.heartbeat * p.ventilator.liveness) {
+        session(context, loop, faults,
+                {options.ventilator, "sink", p.ventilator.heartbeat, p.ventilator.liveness, options.connect_timeout},
+                [this](core::VentilatorSession& s) { hello(s); }, [this](core::Message&& m) { on_control(std::move(m)); }) {
     JournalScan scan = open_journal(options);
     received = std::move(scan.ids);
     written = received.count();
@@ -61,11 +65,11 @@ struct Sink::State {
   const config::Pipeline& pipeline;
   Options options;
   zmq::socket_t pull;
-  zmq::socket_t dealer;
-  std::unique_ptr<RecordWriter> writer;
-  Clock::duration heartbeat;
-  Clock::duration silence_limit;
+  core::Loop loop;
   core::FaultCounter faults{"sink"};
+  core::VentilatorSession session;
+  std::atomic<bool> stop_requested{false};
+  std::unique_ptr<RecordWriter> writer;
 
   core::DoneSet received;           // ids with a record, or (ordered) waiting for their turn
   std::uint64_t written = 0;        // ids with a record in the file
@@ -79,17 +83,12 @@ struct Sink::State {
   core::Histogram latency_us;
   Summary summary;
   std::optional<Clock::time_point> started;  // when the ventilator first answered
-  Clock::time_point last_heard = Clock::now();
   Clock::time_point last_sync = Clock::now();
-
-  void say(const core::Message& m) {
-    if (!core::try_send(dealer, m)) spdlog::debug("sink: ventilator queue full");
-  }
 
   // Introduces the sink and lists every id it already has a record of, so a (re)started
   // ventilator neither waits for those nor sends them again.
-  void hello() {
-    say(core::Hello{core::Role::sink, config::task_fingerprint(pipeline.task), 0, "sink"});
+  void hello(core::VentilatorSession& session) {
+    session.say(core::Hello{core::Role::sink, config::task_fingerprint(pipeline.task), 0, "sink"});
     core::DoneSet have = received;
     for (const auto& [id, entry] : waiting) have.erase(id);
     const std::vector<core::IdRange> ranges = have.ranges();
@@ -100,7 +99,7 @@ struct Sink::State {
       core::Have message{at + n == ranges.size(), failed_total, {}};
       message.ranges.assign(ranges.begin() + static_cast<std::ptrdiff_t>(at),
                             ranges.begin() + static_cast<std::ptrdiff_t>(at + n));
-      core::send(dealer, message);
+      session.say(std::move(message));
       at += n;
     } while (at < ranges.size());
   }
@@ -170,25 +169,45 @@ struct Sink::State {
     } else {
       writer->flush();
     }
-    say(core::Ack{summary.failed + summary.timeout, core::to_ranges(unacked)});
+    session.say(core::Ack{summary.failed + summary.timeout, core::to_ranges(unacked)});
     unacked.clear();
   }
 
-  void on_control(core::Received&& in) {
-    last_heard = Clock::now();
-    if (!started) started = last_heard;
-    if (const auto* t = std::get_if<core::Total>(&in.message)) {
+  void on_control(core::Message&& m) {
+    if (const auto* t = std::get_if<core::Total>(&m)) {
       total = t->total;
       count_beyond_total();
       spdlog::debug("sink: batch total {}", t->total);
-    } else if (auto* halt = std::get_if<core::Halt>(&in.message)) {
+    } else if (auto* halt = std::get_if<core::Halt>(&m)) {
       summary.halted = halt->reason.empty() ? "halted by the ventilator" : halt->reason;
-    } else if (const auto* refuse = std::get_if<core::Refuse>(&in.message)) {
+    } else if (const auto* refuse = std::get_if<core::Refuse>(&m)) {
       throw std::runtime_error("sink refused by the ventilator: " + refuse->reason);
-    } else if (!std::holds_alternative<core::Welcome>(in.message) &&
-               !std::holds_alternative<core::Heartbeat>(in.message)) {
+    } else {
       faults.count("unexpected message type");
     }
+  }
+
+  // Bounded by count and by time: big results must not keep the sink from its heartbeat,
+  // or the ventilator would presume it dead while it is only busy.
+  void receive_results() {
+    const auto until = Clock::now() + kMaxDrainTime;
+    bool more = true;
+    for (int taken = 0; more && taken < kMaxDrain && Clock::now() < until; taken += kDrainStep) {
+      more = core::receive_waiting(pull, false, faults, kDrainStep, [this](core::Received&& in) {
+        if (auto* results = std::get_if<core::Results>(&in.message)) {
+          on_results(std::move(*results));
+        } else {
+          faults.count("unexpected message type");
+        }
+      });
+    }
+  }
+
+  // After every wake-up: acknowledge what was written, and decide whether we are done.
+  void turn() {
+    if (!started && session.welcomed()) started = Clock::now();
+    flush_and_ack();
+    if (stop_requested.load() || done()) loop.quit();
   }
 
   // Ordered mode: results waiting beyond the total will never be written. Then counts the
@@ -215,64 +234,25 @@ struct Sink::State {
 Sink::Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options)
     : state_(std::make_unique<State>(context, pipeline, std::move(options))) {
   State& s = *state_;
-  core::configure_socket(s.pull, std::chrono::milliseconds(0));
-  core::configure_socket(s.dealer, std::chrono::milliseconds(2000));
+  core::configure_socket(s.pull);
   core::bind(s.pull, s.options.bind);
-  core::connect(s.dealer, s.options.ventilator);
 }
 
 Sink::~Sink() = default;
 
 std::string Sink::endpoint() const { return state_->pull.get(zmq::sockopt::last_endpoint); }
 
-void Sink::stop() { stop_.store(true); }
+void Sink::stop() {
+  state_->stop_requested.store(true);
+  state_->loop.wake();
+}
 
 Summary Sink::run() {
   State& s = *state_;
-  s.hello();
-  auto next_heartbeat = Clock::now() + s.heartbeat;
-  while (!stop_.load() && !s.done()) {
-    zmq::pollitem_t items[] = {{s.pull.handle(), 0, ZMQ_POLLIN, 0}, {s.dealer.handle(), 0, ZMQ_POLLIN, 0}};
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());
-    zmq::poll(items, 2, std::max(wait, std::chrono::milliseconds(0)));
-
-    for (;;) {
-      std::optional<core::Received> in = core::try_receive(s.dealer, false, s.faults);
-      if (in) {
-        s.on_control(std::move(*in));
-      } else if (!(s.dealer.get(zmq::sockopt::events) & ZMQ_POLLIN)) {
-        break;
-      }
-    }
-    // Bounded by count and by time: big results must not keep the sink from its heartbeat,
-    // or the ventilator would presume it dead while it is only busy.
-    const auto drain_until = Clock::now() + kMaxDrainTime;
-    for (int i = 0; i < kMaxDrain && Clock::now() < drain_until; ++i) {
-      std::optional<core::Received> in = core::try_receive(s.pull, false, s.faults);
-      if (!in) {
-        if (!(s.pull.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
-        continue;
-      }
-      if (auto* results = std::get_if<core::Results>(&in->message)) {
-        s.on_results(std::move(*results));
-      } else {
-        s.faults.count("unexpected message type");
-      }
-    }
-    s.flush_and_ack();
-
-    const auto now = Clock::now();
-    if (now >= next_heartbeat) {
-      if (now - s.last_heard > s.silence_limit) {
-        spdlog::debug("sink: ventilator silent, saying hello again");
-        s.hello();
-        s.last_heard = now;
-      } else {
-        s.say(core::Heartbeat{});
-      }
-      next_heartbeat = now + s.heartbeat;
-    }
-  }
+  s.loop.watch(s.pull, [&s] { s.receive_results(); });
+  s.loop.on_turn([&s] { s.turn(); });
+  s.session.start();
+  s.loop.run();
   s.flush_and_ack();
   s.writer->sync();
 

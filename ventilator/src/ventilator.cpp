@@ -1,20 +1,24 @@
 #include "zpipe/ventilator/ventilator.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "lease_table.hpp"
+#include "zpipe/core/loop.hpp"
 #include "zpipe/core/messaging.hpp"
+#include "zpipe/core/wait_warnings.hpp"
 #include "zpipe/ventilator/source.hpp"
 
 namespace zpipe::ventilator {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using core::Clock;
 using core::TaskId;
 
 // Most tasks one message carries: enough to amortise a send over many tiny tasks,
@@ -22,6 +26,13 @@ using core::TaskId;
 constexpr std::uint32_t kMaxBatch = 256;
 // A hostile or buggy peer cannot make us believe it can hold more than this.
 constexpr std::uint32_t kMaxCredit = 1u << 20;
+// Messages handled per wake-up before timers and dispatch get their turn.
+constexpr int kMaxReceive = 10000;
+// Unknown peers answered with "hello first" per heartbeat, at most (a flood of strangers
+// costs a bounded number of replies; the rest are only counted).
+constexpr std::size_t kMaxStrangers = 1024;
+// How long without a sink before the first warning that workers get nothing meanwhile.
+constexpr auto kFirstSinkWarning = std::chrono::seconds(1);
 
 struct Peer {
   core::Role role = core::Role::worker;
@@ -36,15 +47,17 @@ const char* role_name(core::Role role) { return role == core::Role::sink ? "sink
 }  // namespace
 
 struct Ventilator::State {
-  State(zmq::context_t& context, const config::Pipeline& p)
+  State(zmq::context_t& context, const config::Pipeline& p, std::optional<std::chrono::milliseconds> sink_timeout)
       : pipeline(p),
         router(context, zmq::socket_type::router),
         leases(open_source(p.source), p.ventilator.window),
         fingerprint(config::task_fingerprint(p.task)),
         heartbeat(p.ventilator.heartbeat),
-        silence_limit(p.ventilator.heartbeat * p.ventilator.liveness) {}
+        silence_limit(p.ventilator.heartbeat * p.ventilator.liveness),
+        waiting_for_sink(sink_timeout) {}
 
   const config::Pipeline& pipeline;
+  core::Loop loop;
   zmq::socket_t router;
   LeaseTable leases;
   std::uint64_t fingerprint;
@@ -58,6 +71,14 @@ struct Ventilator::State {
   std::optional<std::string> draining;  // the reason, once a drain began
   Report report;
   core::FaultCounter faults{"ventilator"};
+  std::unordered_set<std::string> strangers;  // unknown peers told "hello first" this heartbeat
+  core::WaitWarnings waiting_for_sink;
+  Clock::time_point sink_missing_since = Clock::now();
+  core::Loop::Timer* beat_timer = nullptr;
+  core::Loop::Timer* sink_timer = nullptr;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> drain_requested{false};
+  std::string drain_reason;  // written before drain_requested is set
 
   // Sends to a peer; false if the peer is gone or its queue is full (ROUTER_MANDATORY).
   template <typename M>  // a Message, or Tasks sent without wrapping (which would copy them)
@@ -88,7 +109,7 @@ struct Ventilator::State {
     peer.leaving = false;
     peer.last_seen = Clock::now();
     if (hello.role == core::Role::sink) {
-      if (sink == id) sink.reset();  // its inventory follows: no dispatch until it is complete
+      if (sink == id) lose_sink();  // its inventory follows: no dispatch until it is complete
     } else if (fresh) {
       workers.push_back(id);
       spdlog::info("ventilator: worker '{}' joined with credit {}", hello.name, peer.credit);
@@ -107,7 +128,12 @@ struct Ventilator::State {
     if (again > 0) spdlog::warn("ventilator: sink (re)joined; {} tasks in flight will run again", again);
     sink = id;
     total_sent = false;  // a (re)started sink must learn the total
-    spdlog::info("ventilator: sink joined");
+    if (waiting_for_sink.warned()) {
+      spdlog::info("ventilator: sink joined after {:.1f} s",
+                   std::chrono::duration<double>(Clock::now() - sink_missing_since).count());
+    } else {
+      spdlog::info("ventilator: sink joined");
+    }
   }
 
   void on_bye(const std::string& id, const Peer& peer, const core::Bye& bye) {
@@ -126,7 +152,7 @@ struct Ventilator::State {
   void handle(const core::Received& in) {
     if (const auto* hello = std::get_if<core::Hello>(&in.message)) return on_hello(in.routing_id, *hello);
     auto it = peers.find(in.routing_id);
-    if (it == peers.end()) return faults.count("message before hello");
+    if (it == peers.end()) return on_stranger(in.routing_id);
     Peer& peer = it->second;
     peer.last_seen = Clock::now();
     const bool from_sink = peer.role == core::Role::sink;
@@ -151,6 +177,14 @@ struct Ventilator::State {
     }
   }
 
+  // A message from a peer that never said hello (or did, to a ventilator that restarted):
+  // tell it so, once per heartbeat, so it introduces itself instead of being ignored.
+  void on_stranger(const std::string& id) {
+    faults.count("message before hello");
+    if (strangers.size() >= kMaxStrangers || !strangers.insert(id).second) return;
+    send_to(id, core::Refuse{"hello first: this ventilator does not know you; send hello"});
+  }
+
   void forget_peer(const std::string& id, const char* why) {
     const Peer& peer = peers.at(id);
     const std::uint64_t again = leases.release_holder(id);
@@ -162,10 +196,39 @@ struct Ventilator::State {
                    role_name(peer.role), peer.name,
                    std::chrono::duration_cast<std::chrono::milliseconds>(silence_limit).count(), again);
     }
-    if (sink == id) sink.reset();
+    if (sink == id) lose_sink();
     std::erase(workers, id);
     peers.erase(id);
   }
+
+  void lose_sink() {
+    sink.reset();
+    sink_missing_since = Clock::now();
+    waiting_for_sink.reset();
+    sink_timer->at(sink_missing_since + kFirstSinkWarning);
+  }
+
+  // While no sink is here nothing is dispatched: say so, with backoff; give up after the
+  // connect timeout if one is set.
+  void check_sink() {
+    if (sink) return;
+    const auto now = Clock::now();
+    const auto waited = now - sink_missing_since;
+    switch (waiting_for_sink.check(waited, kFirstSinkWarning)) {
+      case core::WaitWarnings::Due::give_up:
+        throw std::runtime_error(fmt::format("ventilator: no sink joined within {:.1f} s (connect timeout)",
+                                             std::chrono::duration<double>(waited).count()));
+      case core::WaitWarnings::Due::warn:
+        spdlog::warn("ventilator: no sink for {:.0f} s; workers get no tasks until one joins at {}",
+                     std::chrono::duration<double>(waited).count(), endpoint());
+        break;
+      case core::WaitWarnings::Due::nothing: break;
+    }
+    sink_timer->at(std::max(waiting_for_sink.next_check(sink_missing_since, kFirstSinkWarning),
+                            now + std::chrono::milliseconds(1)));
+  }
+
+  std::string endpoint() const { return router.get(zmq::sockopt::last_endpoint); }
 
   void expire_silent_peers() {
     const auto now = Clock::now();
@@ -222,10 +285,39 @@ struct Ventilator::State {
   }
 
   bool batch_done() const { return leases.exhausted() && total_sent && leases.empty(); }
-  bool drained() const { return draining && !leases.any_held(); }
+  // Draining, and nothing in flight can still be recorded: no worker holds a task, or no
+  // sink is there to record it (then the sink's journal already says what is done).
+  bool drained() const { return draining && (!leases.any_held() || !sink); }
 
-  void heartbeat_all() {
+  void beat() {
     for (const auto& [id, peer] : peers) send_to(id, core::Heartbeat{});
+    expire_silent_peers();
+    strangers.clear();
+    beat_timer->after(heartbeat);
+  }
+
+  // After every wake-up: react to stop/drain, dispatch, and decide whether the batch ended.
+  void turn() {
+    if (stop_requested.load()) return loop.quit();
+    if (drain_requested.load() && !draining) {
+      draining = drain_reason;
+      spdlog::warn("ventilator: {}: no more dispatch; waiting for tasks in flight", drain_reason);
+    }
+    check_halt_policy();
+    dispatch();
+    announce_total();
+    if (batch_done()) {
+      finish_workers();
+      report.completed = true;
+      spdlog::info("ventilator: batch done, {} tasks ({} redelivered)", report.total, report.redelivered);
+      return loop.quit();
+    }
+    if (drained()) {
+      if (sink) send_to(*sink, core::Halt{*draining});
+      finish_workers();
+      report.halted = *draining;
+      loop.quit();
+    }
   }
 
   void finish_workers() {
@@ -233,68 +325,42 @@ struct Ventilator::State {
   }
 };
 
-Ventilator::Ventilator(zmq::context_t& context, const config::Pipeline& pipeline,
-                       const std::string& bind_endpoint)
-    : state_(std::make_unique<State>(context, pipeline)) {
-  core::configure_socket(state_->router, std::chrono::milliseconds(2000));
+Ventilator::Ventilator(zmq::context_t& context, const config::Pipeline& pipeline, const std::string& bind_endpoint,
+                       std::optional<std::chrono::milliseconds> sink_timeout)
+    : state_(std::make_unique<State>(context, pipeline, sink_timeout)) {
+  core::configure_socket(state_->router);
   state_->router.set(zmq::sockopt::router_mandatory, 1);
   core::bind(state_->router, bind_endpoint);
 }
 
 Ventilator::~Ventilator() = default;
 
-std::string Ventilator::endpoint() const { return state_->router.get(zmq::sockopt::last_endpoint); }
+std::string Ventilator::endpoint() const { return state_->endpoint(); }
 
-void Ventilator::stop() { stop_.store(true); }
+void Ventilator::stop() {
+  state_->stop_requested.store(true);
+  state_->loop.wake();
+}
 
 void Ventilator::drain(const std::string& reason) {
-  if (drain_.load()) return;
-  drain_reason_ = reason;
-  drain_.store(true);
+  State& s = *state_;
+  if (s.drain_requested.load()) return;
+  s.drain_reason = reason;
+  s.drain_requested.store(true);
+  s.loop.wake();
 }
 
 Report Ventilator::run() {
   State& s = *state_;
-  auto next_heartbeat = Clock::now();
-  while (!stop_.load()) {
-    const auto now = Clock::now();
-    if (now >= next_heartbeat) {
-      s.heartbeat_all();
-      s.expire_silent_peers();
-      next_heartbeat = now + s.heartbeat;
-    }
-    zmq::pollitem_t items[] = {{s.router.handle(), 0, ZMQ_POLLIN, 0}};
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());
-    zmq::poll(items, 1, std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
-    // Bounded drain so timers keep running under a flood.
-    for (int i = 0; i < 10000; ++i) {
-      std::optional<core::Received> in = core::try_receive(s.router, true, s.faults);
-      if (!in) {
-        if (!(s.router.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
-        continue;  // a malformed message was dropped; more may be waiting
-      }
-      s.handle(*in);
-    }
-    if (drain_.load() && !s.draining) {
-      s.draining = drain_reason_;
-      spdlog::warn("ventilator: {}: no more dispatch; waiting for tasks in flight", drain_reason_);
-    }
-    s.check_halt_policy();
-    s.dispatch();
-    s.announce_total();
-    if (s.batch_done()) {
-      s.finish_workers();
-      s.report.completed = true;
-      spdlog::info("ventilator: batch done, {} tasks ({} redelivered)", s.report.total, s.report.redelivered);
-      break;
-    }
-    if (s.drained() && s.sink) {
-      s.send_to(*s.sink, core::Halt{*s.draining});
-      s.finish_workers();
-      s.report.halted = *s.draining;
-      break;
-    }
-  }
+  s.loop.watch(s.router, [&s] {
+    (void)core::receive_waiting(s.router, true, s.faults, kMaxReceive, [&s](core::Received&& in) { s.handle(in); });
+  });
+  s.beat_timer = &s.loop.timer([&s] { s.beat(); });
+  s.sink_timer = &s.loop.timer([&s] { s.check_sink(); });
+  s.loop.on_turn([&s] { s.turn(); });
+  s.beat_timer->after(s.heartbeat);
+  s.lose_sink();  // none yet
+  s.loop.run();
   s.report.dropped = s.faults.total();
   return s.report;
 }

@@ -7,12 +7,12 @@
 
 namespace zpipe::worker {
 
-std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots) {
+std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots, ProcessGroups& groups) {
   if (InlineExecutor::runs(spec)) return std::make_unique<InlineExecutor>(spec);
   if (spec.kind == config::TaskKind::builtin && spec.builtin == config::Builtin::sleep)
     return std::make_unique<SleepTimers>(spec, slots);
-  return std::make_unique<SlotPool>(slots, [&spec](core::TaskItem&& item) {
-    return run_task(spec, item.id, std::move(item.input), item.attempt - 1);
+  return std::make_unique<SlotPool>(slots, [&spec, &groups](core::TaskItem&& item) {
+    return run_task(spec, item.id, std::move(item.input), item.attempt - 1, groups);
   });
 }
 

@@ -12,6 +12,7 @@
 
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/core/protocol.hpp"
+#include "zpipe/worker/process.hpp"
 
 namespace zpipe::worker {
 
@@ -28,7 +29,7 @@ public:
   virtual int event_fd() const = 0;
 };
 
-// The executor for `spec` with `slots` concurrent tasks.
-std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots);
+// The executor for `spec` with `slots` concurrent tasks; child processes run in `groups`.
+std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots, ProcessGroups& groups);
 
 }  // namespace zpipe::worker

@@ -159,49 +159,17 @@ private:
   bool destroyed_ = false;
 };
 
-// Process groups of the children running now, so a worker that must leave can kill them
-// all. A group leaves the set before its leader is reaped, so a reused pid is never hit.
-// After kill_all, a child started later (a retry of a killed task, a task taken from the
-// queue meanwhile) is killed at once: leaving must not wait for new tasks.
-class RunningGroups {
-public:
-  void add(pid_t pid) {
-    std::lock_guard lock(mutex_);
-    pids_.insert(pid);
-    if (killed_all_) ::killpg(pid, SIGKILL);
-  }
-  void remove(pid_t pid) {
-    std::lock_guard lock(mutex_);
-    pids_.erase(pid);
-  }
-  void kill_all() {
-    std::lock_guard lock(mutex_);
-    killed_all_ = true;
-    for (pid_t pid : pids_) ::killpg(pid, SIGKILL);
-  }
-
-private:
-  std::mutex mutex_;
-  std::set<pid_t> pids_;
-  bool killed_all_ = false;
-};
-
-RunningGroups& running_groups() {
-  static RunningGroups groups;
-  return groups;
-}
-
 // Owns a running child: if we leave early (an exception), the whole group is killed and
 // the child reaped, so no process or zombie outlives run_process.
 class ChildProcess {
 public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) { running_groups().add(pid); }
+  ChildProcess(pid_t pid, ProcessGroups& groups) : pid_(pid), groups_(groups) { groups_.add(pid); }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess() {
     if (pid_ > 0) {
       kill_group();
-      running_groups().remove(pid_);
+      groups_.remove(pid_);
       int status = 0;
       while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
       }
@@ -218,7 +186,7 @@ public:
     while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) < 0) {
       if (errno != EINTR) throw_errno(errno, "waitid");
     }
-    running_groups().remove(pid_);
+    groups_.remove(pid_);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0) {
       if (errno != EINTR) throw_errno(errno, "waitpid");
@@ -229,6 +197,7 @@ public:
 
 private:
   pid_t pid_;
+  ProcessGroups& groups_;
 };
 
 // One captured stream: keeps the first `limit` bytes, reads and drops the rest so the
@@ -268,10 +237,30 @@ int exit_code_for_spawn_error(int error) {
 
 }  // namespace
 
-void kill_running_processes() { running_groups().kill_all(); }
+ProcessGroups& ProcessGroups::unowned() {
+  static ProcessGroups groups;
+  return groups;
+}
+
+void ProcessGroups::add(pid_t group) {
+  std::lock_guard lock(mutex_);
+  groups_.insert(group);
+  if (killed_all_) ::killpg(group, SIGKILL);
+}
+
+void ProcessGroups::remove(pid_t group) {
+  std::lock_guard lock(mutex_);
+  groups_.erase(group);
+}
+
+void ProcessGroups::kill_all() {
+  std::lock_guard lock(mutex_);
+  killed_all_ = true;
+  for (pid_t group : groups_) ::killpg(group, SIGKILL);
+}
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          std::size_t max_output) {
+                          std::size_t max_output, ProcessGroups& groups) {
   ProcessResult result;
   if (argv.empty()) {
     result.exit_code = 127;
@@ -299,7 +288,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
       return result;
     }
   }
-  ChildProcess child(pid);
+  ChildProcess child(pid, groups);
 
   // Our copies of the write ends must go, or we would never see EOF.
   out_pipe.write_end.reset();

@@ -31,11 +31,11 @@ core::TaskStatus status_of(const ProcessResult& process) {
   return core::TaskStatus::failed;  // non-zero exit or killed by a signal
 }
 
-Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>& argv) {
+Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>& argv, ProcessGroups& groups) {
   Attempt attempt;
   ProcessResult process;
   try {
-    process = run_process(argv, spec.timeout, spec.max_output);
+    process = run_process(argv, spec.timeout, spec.max_output, groups);
   } catch (const std::system_error& e) {
     // The host, not the task, failed (e.g. out of fds or processes). Reporting a failed
     // attempt keeps the worker alive and lets retries or another delivery try again.
@@ -69,12 +69,12 @@ Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input
   return attempt;
 }
 
-Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view input) {
+Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view input, ProcessGroups& groups) {
   switch (spec.kind) {
     case config::TaskKind::shell:
-      return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, input, id)});
+      return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, input, id)}, groups);
     case config::TaskKind::argv:
-      return run_command(spec, expand_argv(spec.argv, input, id));
+      return run_command(spec, expand_argv(spec.argv, input, id), groups);
     case config::TaskKind::builtin:
       return run_builtin_attempt(spec, input);
   }
@@ -87,7 +87,7 @@ Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view
 }  // namespace
 
 core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string input,
-                          std::uint32_t earlier_attempts) {
+                          std::uint32_t earlier_attempts, ProcessGroups& groups) {
   core::TaskResult result;
   result.id = id;
   result.input = std::move(input);
@@ -98,7 +98,7 @@ core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::st
   std::uint32_t executions = 0;
   for (std::uint64_t n = 0; n < max_executions; ++n) {
     const auto started = std::chrono::steady_clock::now();
-    Attempt attempt = run_once(spec, id, result.input);
+    Attempt attempt = run_once(spec, id, result.input, groups);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     ++executions;
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <vector>
 
@@ -10,13 +11,13 @@
 
 #include "credit_policy.hpp"
 #include "executor.hpp"
+#include "zpipe/core/loop.hpp"
 #include "zpipe/core/messaging.hpp"
+#include "zpipe/core/session.hpp"
 #include "zpipe/worker/process.hpp"
 
 namespace zpipe::worker {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // Results per message are capped by bytes too, so big outputs never make a message
 // that the sink's size limit would reject.
@@ -33,17 +34,26 @@ std::string default_worker_name() {
 struct Worker::State {
   State(zmq::context_t& context, const config::Pipeline& p, Options o)
       : pipeline(p),
-        options(std::move(o)),
+        options(with_default_name(std::move(o))),
         fingerprint(config::task_fingerprint(p.task)),
         policy(p.workers.slots, p.workers.prefetch),
         capacity(policy.target()),
-        dealer(context, zmq::socket_type::dealer),
+        session(context, loop, faults, session_settings(p, options), [this](core::VentilatorSession& s) { hello(s); },
+                [this](core::Message&& m) { on_message(std::move(m)); }),
         push(context, zmq::socket_type::push),
-        heartbeat(p.ventilator.heartbeat),
-        silence_limit(p.ventilator.heartbeat * p.ventilator.liveness),
-        pool(make_executor(p.task, p.workers.slots)) {
-    if (options.name.empty()) options.name = default_worker_name();
+        pool(make_executor(p.task, p.workers.slots, processes)) {
     pending.worker = options.name;
+    core::configure_socket(push);
+    core::connect(push, options.sink);
+  }
+
+  static Options with_default_name(Options o) {
+    if (o.name.empty()) o.name = default_worker_name();
+    return o;
+  }
+  static core::SessionSettings session_settings(const config::Pipeline& p, const Options& o) {
+    return {o.ventilator, fmt::format("worker '{}'", o.name), p.ventilator.heartbeat, p.ventilator.liveness,
+            o.connect_timeout};
   }
 
   const config::Pipeline& pipeline;
@@ -51,61 +61,78 @@ struct Worker::State {
   std::uint64_t fingerprint;
   CreditPolicy policy;
   std::uint32_t capacity;  // tasks we have asked for: held + credit the ventilator has
-  zmq::socket_t dealer;
-  zmq::socket_t push;
-  Clock::duration heartbeat;
-  Clock::duration silence_limit;
+  core::Loop loop;
   core::FaultCounter faults{"worker"};
+  core::VentilatorSession session;
+  zmq::socket_t push;
+  ProcessGroups processes;  // this worker's running children, for abort() and the grace period
 
+  std::atomic<bool> drain_requested{false};
+  std::atomic<bool> abort_requested{false};
   std::uint32_t held = 0;            // tasks received and not finished
   std::uint32_t credit_to_return = 0;
   core::Results pending;                   // finished, not yet handed to the push socket
   std::size_t pending_bytes = 0;           // input + output + error bytes in `pending`
-  std::vector<core::TaskResult> finished;  // scratch for SlotPool::take_results
+  std::vector<core::TaskResult> finished;  // scratch for Executor::take_results
   bool batch_done = false;
-  std::optional<Clock::time_point> leaving_until;  // draining: the end of the grace period
-  Clock::time_point last_heard = Clock::now();
+  bool leaving = false;                    // draining: bye{final=0} sent
+  core::Loop::Timer* grace_timer = nullptr;
   Report report;
   std::unique_ptr<Executor> pool;  // last: it is destroyed first (slot threads may still run)
 
-  // Never blocks the loop: if the ventilator is unreachable long enough to fill the queue,
-  // a lost heartbeat or credit is repaired by the hello sent after its silence.
-  void say(const core::Message& m) {
-    if (!core::try_send(dealer, m)) spdlog::debug("worker '{}': ventilator queue full", options.name);
+  void hello(core::VentilatorSession& s) {
+    const std::uint32_t free = leaving ? 0 : capacity - std::min(held, capacity);
+    s.say(core::Hello{core::Role::worker, fingerprint, free, options.name});
+    credit_to_return = 0;  // the hello's credit counts it
   }
 
-  void hello() {
-    say(core::Hello{core::Role::worker, fingerprint, capacity - std::min(held, capacity), options.name});
-    credit_to_return = 0;
-  }
-
-  // Returns false when the worker must stop (refused).
-  bool handle(core::Received&& in) {
-    last_heard = Clock::now();
-    if (auto* tasks = std::get_if<core::Tasks>(&in.message)) {
+  void on_message(core::Message&& m) {
+    if (auto* tasks = std::get_if<core::Tasks>(&m)) {
+      if (leaving) return hand_back(std::move(tasks->items));
       held += static_cast<std::uint32_t>(tasks->items.size());
       pool->submit(std::move(tasks->items));
-    } else if (std::holds_alternative<core::Done>(in.message)) {
+    } else if (std::holds_alternative<core::Done>(m)) {
       batch_done = true;
-    } else if (auto* refuse = std::get_if<core::Refuse>(&in.message)) {
+    } else if (auto* refuse = std::get_if<core::Refuse>(&m)) {
       report.refused = true;
       report.refusal = refuse->reason;
-      return false;
-    } else if (!std::holds_alternative<core::Welcome>(in.message) &&
-               !std::holds_alternative<core::Heartbeat>(in.message)) {
+      spdlog::error("worker '{}': refused by the ventilator: {}", options.name, refuse->reason);
+      loop.quit();
+    } else {
       faults.count("unexpected message type");
     }
-    return true;
+  }
+
+  // Tasks that reached a leaving worker (sent before its bye arrived): never started.
+  void hand_back(std::vector<core::TaskItem>&& items) {
+    core::Bye bye;
+    for (const auto& item : items) bye.returned.push_back(item.id);
+    session.say(std::move(bye));
   }
 
   // Starts a graceful exit: unstarted tasks go back to the ventilator at once.
   void leave() {
-    leaving_until = Clock::now() + pipeline.workers.grace;
-    core::Bye bye;
-    for (const auto& item : pool->take_queued()) bye.returned.push_back(item.id);
-    held -= std::min(held, static_cast<std::uint32_t>(bye.returned.size()));
-    say(bye);
-    spdlog::info("worker '{}': leaving; handed back {} tasks, finishing {}", options.name, bye.returned.size(), held);
+    leaving = true;
+    grace_timer->after(pipeline.workers.grace);
+    std::vector<core::TaskItem> queued = pool->take_queued();
+    held -= std::min(held, static_cast<std::uint32_t>(queued.size()));
+    spdlog::info("worker '{}': leaving; handed back {} tasks, finishing {}", options.name, queued.size(), held);
+    hand_back(std::move(queued));
+  }
+
+  // Grace is over: what still runs is killed and, never recorded, runs again elsewhere.
+  void on_grace_over() {
+    flush_results();  // finished before the kill: theirs are real results
+    if (held > 0) {
+      spdlog::warn("worker '{}': grace period over; killing {} running tasks", options.name, held);
+      processes.kill_all();
+    }
+    finish();
+  }
+
+  void finish() {
+    if (leaving) session.say(core::Bye{true, {}});
+    loop.quit();
   }
 
   void collect_results() {
@@ -167,86 +194,56 @@ struct Worker::State {
     pending.items.erase(pending.items.begin(), pending.items.begin() + static_cast<std::ptrdiff_t>(sent));
     return pending.items.empty();
   }
+
+  // After every wake-up: push results, return credit, and decide whether we are done.
+  void turn() {
+    // Checked after results were collected and before any is pushed: the result of a task
+    // killed by abort() is never pushed as a failure.
+    if (abort_requested.load()) return loop.quit();
+    if (loop.quitting()) return;
+    flush_results();
+    if (leaving) credit_to_return = 0;  // a leaving worker asks for nothing more
+    if (credit_to_return > 0) {
+      session.say(core::Credit{credit_to_return});
+      credit_to_return = 0;
+    }
+    if (drain_requested.load() && !leaving) leave();
+    const bool idle = held == 0 && pending.items.empty();
+    if (leaving && idle) return finish();
+    if (batch_done && idle) {
+      if (!options.keep_alive) return finish();
+      batch_done = false;  // wait for the next batch's ventilator
+    }
+  }
 };
 
 Worker::Worker(zmq::context_t& context, const config::Pipeline& pipeline, Options options)
-    : state_(std::make_unique<State>(context, pipeline, std::move(options))) {
-  State& s = *state_;
-  core::configure_socket(s.dealer, std::chrono::milliseconds(1000));
-  core::configure_socket(s.push, std::chrono::milliseconds(5000));
-  core::connect(s.dealer, s.options.ventilator);
-  core::connect(s.push, s.options.sink);
-}
+    : state_(std::make_unique<State>(context, pipeline, std::move(options))) {}
 
 Worker::~Worker() = default;
 
-void Worker::stop() { stop_.store(true); }
+void Worker::drain() {
+  state_->drain_requested.store(true);
+  state_->loop.wake();
+}
 
-void Worker::drain() { drain_.store(true); }
+void Worker::abort() {
+  // Stopped first: a task killed next must not be pushed as a failure (see turn()).
+  state_->abort_requested.store(true);
+  state_->loop.wake();
+  state_->processes.kill_all();
+}
 
 Report Worker::run() {
   State& s = *state_;
-  s.hello();
-  auto next_heartbeat = Clock::now() + s.heartbeat;
-  while (!stop_.load()) {
-    zmq::pollitem_t items[] = {
-        {s.dealer.handle(), 0, ZMQ_POLLIN, 0},
-        {nullptr, s.pool->event_fd(), ZMQ_POLLIN, 0},
-        {s.push.handle(), 0, static_cast<short>(s.pending.items.empty() ? 0 : ZMQ_POLLOUT), 0},
-    };
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat - Clock::now());
-    zmq::poll(items, 3, std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
-
-    for (;;) {
-      std::optional<core::Received> in = core::try_receive(s.dealer, false, s.faults);
-      if (!in) {
-        if (!(s.dealer.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
-        continue;
-      }
-      if (!s.handle(std::move(*in))) {
-        spdlog::error("worker '{}': refused by the ventilator: {}", s.options.name, s.report.refusal);
-        s.report.dropped = s.faults.total();
-        return s.report;
-      }
-    }
-    if (items[1].revents & ZMQ_POLLIN) s.collect_results();
-    // Stopped: abandon what we hold. Checked after collecting, so the result of a task
-    // killed by an abort (stop, then kill_running_processes) is never pushed as a failure.
-    if (stop_.load()) break;
-    s.flush_results();
-    if (s.leaving_until) s.credit_to_return = 0;  // a leaving worker asks for nothing more
-    if (s.credit_to_return > 0) {
-      s.say(core::Credit{s.credit_to_return});
-      s.credit_to_return = 0;
-    }
-
-    const auto now = Clock::now();
-    if (now >= next_heartbeat) {
-      if (now - s.last_heard > s.silence_limit) {
-        // The ventilator is gone or restarted: introduce ourselves again (any start order works).
-        spdlog::debug("worker '{}': ventilator silent, saying hello again", s.options.name);
-        s.hello();
-        s.last_heard = now;
-      } else {
-        s.say(core::Heartbeat{});
-      }
-      next_heartbeat = now + s.heartbeat;
-    }
-    if (drain_.load() && !s.leaving_until) s.leave();
-    if (s.leaving_until && ((s.held == 0 && s.pending.items.empty()) || now >= *s.leaving_until)) {
-      if (s.held > 0) {
-        // Grace is over: what still runs is killed and, never recorded, runs again elsewhere.
-        spdlog::warn("worker '{}': grace period over; killing {} running tasks", s.options.name, s.held);
-        kill_running_processes();
-      }
-      s.say(core::Bye{true, {}});
-      break;
-    }
-    if (s.batch_done && s.held == 0 && s.pending.items.empty()) {
-      if (!s.options.keep_alive) break;
-      s.batch_done = false;  // wait for the next batch's ventilator
-    }
-  }
+  s.loop.watch(s.pool->event_fd(), [&s] { s.collect_results(); });
+  // Writable wakes the loop; turn() does the flushing, after its abort check.
+  s.loop.watch(
+      s.push, [&s] { return static_cast<short>(s.pending.items.empty() ? 0 : ZMQ_POLLOUT); }, [](short) {});
+  s.grace_timer = &s.loop.timer([&s] { s.on_grace_over(); });
+  s.loop.on_turn([&s] { s.turn(); });
+  s.session.start();
+  s.loop.run();
   s.report.dropped = s.faults.total();
   return s.report;
 }

@@ -47,24 +47,47 @@ private:
 };
 
 // Sends [routing_id] header body, the body encoded straight into the frame ZeroMQ sends
-// (no intermediate copy). try_send returns false if it would block (ZMQ_DONTWAIT); send
-// blocks until the message is queued. Tasks and Results have their own overloads because
-// wrapping them in a Message would copy their items.
+// (no intermediate copy), never blocking: false if it would block (ZMQ_DONTWAIT). Tasks
+// and Results have their own overloads because wrapping them in a Message would copy
+// their items. There is no blocking send: a role's loop must never wait on a peer.
 bool try_send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {});
 bool try_send(zmq::socket_t& socket, const Tasks& message, std::string_view routing_id = {});
 bool try_send(zmq::socket_t& socket, const Results& message, std::string_view routing_id = {});
-void send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {});
 
-// Receives one multipart message without blocking and decodes it. Returns nullopt when
-// nothing is waiting or when the message was malformed (then `faults` counted it).
-// `routed` says the socket is a ROUTER (first frame is the peer's routing id).
-std::optional<Received> try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults);
+// What one non-blocking receive found. "Nothing waiting" and "malformed" are different
+// answers: after a malformed message more may be waiting.
+struct [[nodiscard]] Receive {
+  enum class Outcome { message, nothing, malformed };
+  Outcome outcome = Outcome::nothing;
+  Received received;  // valid when outcome == message
+};
+
+// Receives one multipart message without blocking and decodes it; a malformed one is
+// counted by `faults` and dropped. `routed` says the socket is a ROUTER (first frame is
+// the peer's routing id).
+Receive try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults);
+
+// Handles the messages waiting on `socket`, at most `limit` (so one busy socket cannot
+// starve a loop's timers). Returns true when the limit stopped it: more may be waiting.
+template <typename Handle>
+bool receive_waiting(zmq::socket_t& socket, bool routed, FaultCounter& faults, int limit, Handle&& handle) {
+  for (int i = 0; i < limit; ++i) {
+    Receive r = try_receive(socket, routed, faults);
+    if (r.outcome == Receive::Outcome::nothing) return false;
+    if (r.outcome == Receive::Outcome::message) handle(std::move(r.received));
+  }
+  return true;
+}
 
 // Largest message a zpipe socket accepts (ZMQ_MAXMSGSIZE); bigger ones drop the peer.
 inline constexpr std::int64_t kMaxMessageBytes = 256LL << 20;
 
-// Applies the options every zpipe socket uses (linger, max message size).
-void configure_socket(zmq::socket_t& socket, std::chrono::milliseconds linger);
+// How long a closing socket may still try to deliver what it queued: bounded, so that a
+// role whose peer is gone or frozen still exits within a second of deciding to.
+inline constexpr std::chrono::milliseconds kLinger{500};
+
+// Applies the options every zpipe socket uses (linger kLinger, max message size).
+void configure_socket(zmq::socket_t& socket);
 
 }  // namespace zpipe::core
 

@@ -7,8 +7,9 @@
 // std::runtime_error when the output cannot be written (nothing unwritten is acked).
 // Malformed messages are counted and dropped.
 
-#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -42,6 +43,9 @@ struct Options {
   bool resume = false;     // continue an existing output file (the journal) instead of truncating it
   bool resume_failed = false;  // with resume: drop failed/timeout records so those tasks run again
   Fsync fsync = Fsync::interval;
+  // Give up (core::SessionTimeout from run()) when the ventilator has not answered for this
+  // long; unset = keep trying.
+  std::optional<std::chrono::milliseconds> connect_timeout;
 };
 
 struct Summary {
@@ -75,14 +79,16 @@ public:
 
   std::string endpoint() const;
 
-  // Runs until every task of the batch is written, or stop() is called.
+  // Runs until every task of the batch is written, the ventilator halts the batch, or
+  // stop() is called. Call once.
   Summary run();
+  // Thread-safe: run() flushes and acknowledges what it has written, and returns at once.
+  // Records are whole lines at any moment, so nothing needs draining.
   void stop();
 
 private:
   struct State;
   std::unique_ptr<State> state_;
-  std::atomic<bool> stop_{false};
 };
 
 }  // namespace zpipe::sink

@@ -6,10 +6,10 @@
 // bound and std::runtime_error when the source cannot be opened; run() throws only for
 // such runtime failures. Malformed peer messages are counted and dropped, never thrown.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <zmq.hpp>
@@ -30,8 +30,10 @@ struct Report {
 
 class Ventilator {
 public:
-  // Binds `bind_endpoint` (tcp://127.0.0.1:* picks a free port; see endpoint()).
-  Ventilator(zmq::context_t& context, const config::Pipeline& pipeline, const std::string& bind_endpoint);
+  // Binds `bind_endpoint` (tcp://127.0.0.1:* picks a free port; see endpoint()). With a
+  // `sink_timeout`, run() throws std::runtime_error when no sink is there for that long.
+  Ventilator(zmq::context_t& context, const config::Pipeline& pipeline, const std::string& bind_endpoint,
+             std::optional<std::chrono::milliseconds> sink_timeout = std::nullopt);
   ~Ventilator();
   Ventilator(const Ventilator&) = delete;
   Ventilator& operator=(const Ventilator&) = delete;
@@ -39,22 +41,20 @@ public:
   // The bound endpoint, with the real port when a wildcard port was asked for.
   std::string endpoint() const;
 
-  // Runs the batch until every task is acknowledged, or until stop() is called.
+  // Runs the batch until every task is acknowledged, or until stop() is called. Call once.
   Report run();
 
-  // Thread-safe: makes run() return at its next wake-up (within one heartbeat), at once.
+  // Thread-safe: makes run() return at once.
   void stop();
 
   // Thread-safe: stop dispatching, wait until every task a worker holds is recorded by the
-  // sink, then halt the sink and the workers and return (a graceful end before the total).
+  // sink (or no sink is left to record it), then halt the sink and the workers and return
+  // (a graceful end before the total).
   void drain(const std::string& reason);
 
 private:
   struct State;
   std::unique_ptr<State> state_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> drain_{false};
-  std::string drain_reason_;  // written before drain_ is set
 };
 
 }  // namespace zpipe::ventilator

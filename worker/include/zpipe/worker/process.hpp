@@ -7,9 +7,13 @@
 // (exit_code 127/126 and a message in `error`), like a shell would report;
 // exceptions only for broken system calls (pipe/poll failing).
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,13 +28,30 @@ struct ProcessResult {
   std::string error;
 };
 
-// timeout == 0 means none. max_output bounds each of out and error.
-ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          std::size_t max_output);
+// The process groups of the children some owner (a worker) is running now, so that it
+// can kill them all when it must leave at once. A group leaves the set before its leader
+// is reaped, so a reused pid is never hit. After kill_all(), a child started later through
+// this set (a retry of a killed task, a task taken from the queue meanwhile) is killed as
+// soon as it is spawned: leaving must not wait for new tasks.
+class ProcessGroups {
+public:
+  // Every child of this process not run through a set of its own owner.
+  static ProcessGroups& unowned();
 
-// Kills (SIGKILL) the process group of every child run_process is running now, in any
-// thread; those calls then return as killed. For a worker that must leave at once: every
-// child started afterwards in this process is killed as soon as it is spawned.
-void kill_running_processes();
+  void kill_all();
+  // For run_process: a child's group starts and stops running.
+  void add(pid_t group);
+  void remove(pid_t group);
+
+private:
+  std::mutex mutex_;
+  std::set<pid_t> groups_;
+  bool killed_all_ = false;
+};
+
+// timeout == 0 means none. max_output bounds each of out and error. The child's group is
+// in `groups` while it runs.
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          std::size_t max_output, ProcessGroups& groups = ProcessGroups::unowned());
 
 }  // namespace zpipe::worker

@@ -7,14 +7,15 @@
 
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/core/types.hpp"
+#include "zpipe/worker/process.hpp"
 
 namespace zpipe::worker {
 
 // Runs the task up to 1 + spec.retries times until one attempt is ok.
 // `earlier_attempts` counts executions in previous deliveries (attempt - 1 on the wire);
 // the result's attempts = earlier_attempts + executions here. The input ends up in the
-// result (moved, not copied: inputs can be large).
+// result (moved, not copied: inputs can be large). Child processes run in `groups`.
 core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string input,
-                          std::uint32_t earlier_attempts);
+                          std::uint32_t earlier_attempts, ProcessGroups& groups = ProcessGroups::unowned());
 
 }  // namespace zpipe::worker

@@ -1,13 +1,16 @@
 #pragma once
 // The worker role: announces credit to the ventilator, runs tasks on `slots` threads
-// (child processes for shell/argv tasks), pushes results to the sink, heartbeats.
+// (child processes for shell/argv tasks), pushes results to the sink. Its session with the
+// ventilator (hello, welcome, heartbeats) is core::VentilatorSession; its loop core::Loop.
 //
 // Error style: exceptions for runtime failures (zmq::error_t, std::system_error);
 // a refusal by the ventilator is a value in the Report, malformed messages are counted.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <zmq.hpp>
@@ -21,6 +24,9 @@ struct Options {
   std::string sink;         // endpoint to connect for results
   std::string name;         // name in records; empty = host:pid
   bool keep_alive = false;  // serve the next batch instead of exiting when one is done
+  // Give up (core::SessionTimeout from run()) when the ventilator has not answered for this
+  // long; unset = keep trying, so roles may start in any order.
+  std::optional<std::chrono::milliseconds> connect_timeout;
 };
 
 struct Report {
@@ -41,22 +47,22 @@ public:
   Worker& operator=(const Worker&) = delete;
 
   // Serves until the ventilator says the batch is done (unless keep_alive), the
-  // ventilator refuses it, or stop() is called.
+  // ventilator refuses it, or drain/abort ends it. Call once.
   Report run();
-
-  // Thread-safe: makes run() return at its next wake-up, abandoning what it holds.
-  void stop();
 
   // Thread-safe: leave gracefully. Hands back the tasks not started yet, finishes the
   // running ones within `workers.grace` (then kills them and hands them back too), pushes
   // every result, says bye and returns.
   void drain();
 
+  // Thread-safe: leave now. run() returns at once without pushing anything more, and the
+  // processes of running tasks are killed (after the stop, so their deaths are never
+  // recorded as failures: those tasks run again elsewhere).
+  void abort();
+
 private:
   struct State;
   std::unique_ptr<State> state_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> drain_{false};
 };
 
 }  // namespace zpipe::worker

@@ -1,0 +1,165 @@
+#include "zpipe/core/session.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+namespace zpipe::core {
+namespace {
+
+// Messages a session keeps while the ventilator does not take them. Heartbeats are never
+// queued behind others and credits and acks merge, so this is reached only by a stream of
+// distinct messages to a ventilator that is gone; the oldest then go (a later hello
+// re-synchronises everything they said).
+constexpr std::size_t kMaxOutbox = 4096;
+// Messages handled per wake-up before timers get their turn.
+constexpr int kMaxReceive = 1024;
+// Silence before the first "cannot reach" warning while we were never welcomed.
+constexpr auto kFirstWarning = std::chrono::seconds(1);
+
+constexpr std::string_view kHelloFirst = "hello first";
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Adds what `next` says to `queued` when both are of a kind that merges.
+bool merge_into(Message& queued, const Message& next) {
+  if (auto* credit = std::get_if<Credit>(&queued)) {
+    const auto* more = std::get_if<Credit>(&next);
+    if (!more) return false;
+    credit->credit = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(std::uint64_t{credit->credit} + more->credit, UINT32_MAX));
+    return true;
+  }
+  if (auto* ack = std::get_if<Ack>(&queued)) {
+    const auto* more = std::get_if<Ack>(&next);
+    if (!more) return false;
+    ack->failed_total = std::max(ack->failed_total, more->failed_total);
+    ack->ranges.insert(ack->ranges.end(), more->ranges.begin(), more->ranges.end());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+VentilatorSession::VentilatorSession(zmq::context_t& context, Loop& loop, FaultCounter& faults,
+                                     SessionSettings settings, Introduce introduce, OnMessage on_message)
+    : socket_(context, zmq::socket_type::dealer),
+      loop_(loop),
+      faults_(faults),
+      settings_(std::move(settings)),
+      introduce_(std::move(introduce)),
+      on_message_(std::move(on_message)),
+      waiting_(settings_.connect_timeout),
+      heartbeat_(settings_.heartbeat),
+      liveness_(std::max(1u, settings_.liveness)) {
+  configure_socket(socket_);
+  // Nothing queues towards a ventilator that is not connected: what would pile up there
+  // (heartbeats, stale credit) is worthless once it comes back, and the outbox says what
+  // is still to go.
+  socket_.set(zmq::sockopt::immediate, 1);
+}
+
+void VentilatorSession::start() {
+  connect(socket_, settings_.endpoint);
+  loop_.watch(
+      socket_, [this] { return static_cast<short>(ZMQ_POLLIN | (outbox_.empty() ? 0 : ZMQ_POLLOUT)); },
+      [this](short events) {
+        if (events & ZMQ_POLLIN) on_readable();
+        if (events & ZMQ_POLLOUT) flush();
+      });
+  beat_timer_ = &loop_.timer([this] { beat(); });
+  contact_timer_ = &loop_.timer([this] { check_contact(); });
+  const auto now = Clock::now();
+  last_heard_ = now;
+  beat_timer_->at(now + heartbeat_);
+  contact_timer_->at(now + kFirstWarning);
+  reintroduce();
+}
+
+void VentilatorSession::say(Message message) {
+  if (std::holds_alternative<Hello>(message)) {
+    outbox_.clear();  // a hello re-announces credit; a sink's have follows it
+  } else if (std::holds_alternative<Heartbeat>(message)) {
+    if (!outbox_.empty()) return;  // what is queued will show we are alive
+  } else if (!outbox_.empty() && merge_into(outbox_.back(), message)) {
+    flush();
+    return;
+  }
+  outbox_.push_back(std::move(message));
+  if (outbox_.size() > kMaxOutbox) {
+    outbox_.pop_front();
+    ++dropped_sends_;
+  }
+  flush();
+}
+
+void VentilatorSession::reintroduce() {
+  last_hello_ = Clock::now();
+  introduce_(*this);
+}
+
+void VentilatorSession::flush() {
+  while (!outbox_.empty() && try_send(socket_, outbox_.front())) outbox_.pop_front();
+}
+
+void VentilatorSession::on_readable() {
+  const bool more = receive_waiting(socket_, false, faults_, kMaxReceive, [this](Received&& in) {
+    const auto now = Clock::now();
+    if (waiting_.warned()) {
+      spdlog::info("{}: reached the ventilator at {} after {:.1f} s", settings_.who, settings_.endpoint,
+                   seconds(now - last_heard_));
+    }
+    waiting_.reset();
+    last_heard_ = now;
+    if (const auto* welcome = std::get_if<Welcome>(&in.message)) {
+      // The ventilator's rhythm wins over our file's: it is the one that declares us dead.
+      if (welcome->heartbeat_ms > 0) heartbeat_ = std::chrono::milliseconds(welcome->heartbeat_ms);
+      liveness_ = std::max(1u, welcome->liveness);
+      welcomed_ = true;
+      if (beat_timer_->due() > now + heartbeat_) beat_timer_->at(now + heartbeat_);
+    } else if (const auto* refuse = std::get_if<Refuse>(&in.message);
+               refuse && std::string_view(refuse->reason).starts_with(kHelloFirst)) {
+      spdlog::debug("{}: the ventilator does not know us ({}); saying hello", settings_.who, refuse->reason);
+      reintroduce();
+    } else if (!std::holds_alternative<Heartbeat>(in.message)) {
+      on_message_(std::move(in.message));
+    }
+  });
+  (void)more;  // the socket stays readable: the next poll returns at once
+}
+
+void VentilatorSession::beat() {
+  const auto now = Clock::now();
+  if (now - last_heard_ > silence_limit() && now - last_hello_ >= silence_limit()) {
+    // Gone, restarted, or cut off: a (new) ventilator must learn who we are.
+    spdlog::debug("{}: ventilator silent for {:.1f} s, saying hello again", settings_.who,
+                  seconds(now - last_heard_));
+    reintroduce();
+  } else {
+    say(Heartbeat{});
+  }
+  beat_timer_->at(now + heartbeat_);
+}
+
+void VentilatorSession::check_contact() {
+  const auto now = Clock::now();
+  const auto silence = now - last_heard_;
+  // Once welcomed, silence up to heartbeat × liveness is normal.
+  const Clock::duration first =
+      welcomed_ ? std::max<Clock::duration>(silence_limit(), kFirstWarning) : Clock::duration(kFirstWarning);
+  switch (waiting_.check(silence, first)) {
+    case WaitWarnings::Due::give_up:
+      throw SessionTimeout(fmt::format("{}: cannot reach the ventilator at {}: no answer for {:.1f} s (connect timeout)",
+                                       settings_.who, settings_.endpoint, seconds(silence)));
+    case WaitWarnings::Due::warn:
+      spdlog::warn("{}: no answer from the ventilator at {} for {:.0f} s; still trying", settings_.who,
+                   settings_.endpoint, seconds(silence));
+      break;
+    case WaitWarnings::Due::nothing: break;
+  }
+  contact_timer_->at(std::max(waiting_.next_check(last_heard_, first), now + std::chrono::milliseconds(1)));
+}
+
+}  // namespace zpipe::core
