@@ -1,9 +1,12 @@
 #include "signals.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
+#include <cstring>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
@@ -29,27 +32,35 @@ void block_termination_signals() {
 
 SignalWatcher::SignalWatcher(std::function<void(int)> first, std::function<void(int)> second)
     : first_(std::move(first)), second_(std::move(second)) {
-  thread_ = std::thread([this] {
-    const sigset_t set = termination_signals();
-    const timespec tick{0, 100'000'000};  // wake to notice stop_
-    while (!stop_.load()) {
-      const int sig = ::sigtimedwait(&set, nullptr, &tick);
-      if (sig < 0) continue;  // EAGAIN (tick) or EINTR
-      if (first_signal_.load() == 0) {
-        first_signal_.store(sig);
-        spdlog::warn("{} received: finishing what is in flight (send it again to stop at once)", strsignal(sig));
-        first_(sig);
-      } else {
-        spdlog::warn("{} received again: stopping now", strsignal(sig));
-        second_(sig);
-      }
+  const sigset_t set = termination_signals();
+  signal_fd_ = ::signalfd(-1, &set, SFD_CLOEXEC);
+  if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+  thread_ = std::thread([this] { watch(); });
+}
+
+void SignalWatcher::watch() {
+  for (;;) {
+    pollfd fds[] = {{signal_fd_, POLLIN, 0}, {quit_.fd(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) continue;  // EINTR (e.g. after SIGSTOP/SIGCONT)
+    if (fds[1].revents != 0) return;
+    signalfd_siginfo info{};
+    if (::read(signal_fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+    const int sig = static_cast<int>(info.ssi_signo);
+    if (first_signal_.load() == 0) {
+      first_signal_.store(sig);
+      spdlog::warn("{} received: finishing what is in flight (send it again to stop at once)", strsignal(sig));
+      first_(sig);
+    } else {
+      spdlog::warn("{} received again: stopping now", strsignal(sig));
+      second_(sig);
     }
-  });
+  }
 }
 
 SignalWatcher::~SignalWatcher() {
-  stop_.store(true);
+  quit_.notify();
   thread_.join();
+  ::close(signal_fd_);
 }
 
 }  // namespace zpipe::app

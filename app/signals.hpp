@@ -1,12 +1,14 @@
 #pragma once
 // SIGINT/SIGTERM as events: the first asks for a graceful end, the second for an
-// immediate one. Signals are blocked in every thread and taken by one watcher thread, so
-// no role code runs in a signal handler.
+// immediate one. Signals are blocked in every thread and read from a signalfd by one
+// watcher thread, so no role code runs in a signal handler.
 // Error style: exceptions (std::system_error) if the signal mask cannot be set.
 
 #include <atomic>
 #include <functional>
 #include <thread>
+
+#include "zpipe/core/loop.hpp"
 
 namespace zpipe::app {
 
@@ -28,9 +30,12 @@ public:
   int exit_code() const { return 128 + received(); }
 
 private:
+  void watch();
+
   std::function<void(int)> first_, second_;
   std::atomic<int> first_signal_{0};
-  std::atomic<bool> stop_{false};
+  int signal_fd_ = -1;
+  core::Wakeup quit_;  // ends the watcher thread at once
   std::thread thread_;
 };
 
