@@ -51,7 +51,9 @@ VentilatorSession::VentilatorSession(zmq::context_t& context, Loop& loop, FaultC
       settings_(std::move(settings)),
       introduce_(std::move(introduce)),
       on_message_(std::move(on_message)),
-      waiting_(settings_.connect_timeout),
+      waiting_(fmt::format("{}: no answer from the ventilator at {}", settings_.who, settings_.endpoint),
+               "still trying", fmt::format("{}: reached the ventilator at {}", settings_.who, settings_.endpoint),
+               settings_.connect_timeout),
       heartbeat_(settings_.heartbeat),
       liveness_(std::max(1u, settings_.liveness)) {
   configure_socket(socket_);
@@ -106,12 +108,8 @@ void VentilatorSession::flush() {
 
 void VentilatorSession::on_readable() {
   const bool more = receive_waiting(socket_, false, faults_, kMaxReceive, [this](Received&& in) {
+    waiting_.over(last_heard_);
     const auto now = Clock::now();
-    if (waiting_.warned()) {
-      spdlog::info("{}: reached the ventilator at {} after {:.1f} s", settings_.who, settings_.endpoint,
-                   seconds(now - last_heard_));
-    }
-    waiting_.reset();
     last_heard_ = now;
     if (const auto* welcome = std::get_if<Welcome>(&in.message)) {
       // The ventilator's rhythm wins over our file's: it is the one that declares us dead.
@@ -144,22 +142,10 @@ void VentilatorSession::beat() {
 }
 
 void VentilatorSession::check_contact() {
-  const auto now = Clock::now();
-  const auto silence = now - last_heard_;
   // Once welcomed, silence up to heartbeat × liveness is normal.
   const Clock::duration first =
       welcomed_ ? std::max<Clock::duration>(silence_limit(), kFirstWarning) : Clock::duration(kFirstWarning);
-  switch (waiting_.check(silence, first)) {
-    case WaitWarnings::Due::give_up:
-      throw SessionTimeout(fmt::format("{}: cannot reach the ventilator at {}: no answer for {:.1f} s (connect timeout)",
-                                       settings_.who, settings_.endpoint, seconds(silence)));
-    case WaitWarnings::Due::warn:
-      spdlog::warn("{}: no answer from the ventilator at {} for {:.0f} s; still trying", settings_.who,
-                   settings_.endpoint, seconds(silence));
-      break;
-    case WaitWarnings::Due::nothing: break;
-  }
-  contact_timer_->at(std::max(waiting_.next_check(last_heard_, first), now + std::chrono::milliseconds(1)));
+  contact_timer_->at(waiting_.check(last_heard_, first));
 }
 
 }  // namespace zpipe::core

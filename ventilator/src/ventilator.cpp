@@ -47,14 +47,16 @@ const char* role_name(core::Role role) { return role == core::Role::sink ? "sink
 }  // namespace
 
 struct Ventilator::State {
-  State(zmq::context_t& context, const config::Pipeline& p, std::optional<std::chrono::milliseconds> sink_timeout)
+  State(zmq::context_t& context, const config::Pipeline& p, const std::string& bind_endpoint,
+        std::optional<std::chrono::milliseconds> sink_timeout)
       : pipeline(p),
         router(context, zmq::socket_type::router),
         leases(open_source(p.source), p.ventilator.window),
         fingerprint(config::task_fingerprint(p.task)),
         heartbeat(p.ventilator.heartbeat),
         silence_limit(p.ventilator.heartbeat * p.ventilator.liveness),
-        waiting_for_sink(sink_timeout) {}
+        waiting_for_sink(fmt::format("ventilator: no sink has joined at {}", bind_endpoint),
+                         "workers get no tasks until one does", "ventilator: a sink joined", sink_timeout) {}
 
   const config::Pipeline& pipeline;
   core::Loop loop;
@@ -128,12 +130,8 @@ struct Ventilator::State {
     if (again > 0) spdlog::warn("ventilator: sink (re)joined; {} tasks in flight will run again", again);
     sink = id;
     total_sent = false;  // a (re)started sink must learn the total
-    if (waiting_for_sink.warned()) {
-      spdlog::info("ventilator: sink joined after {:.1f} s",
-                   std::chrono::duration<double>(Clock::now() - sink_missing_since).count());
-    } else {
-      spdlog::info("ventilator: sink joined");
-    }
+    waiting_for_sink.over(sink_missing_since);
+    spdlog::info("ventilator: sink joined");
   }
 
   void on_bye(const std::string& id, const Peer& peer, const core::Bye& bye) {
@@ -204,28 +202,13 @@ struct Ventilator::State {
   void lose_sink() {
     sink.reset();
     sink_missing_since = Clock::now();
-    waiting_for_sink.reset();
     sink_timer->at(sink_missing_since + kFirstSinkWarning);
   }
 
   // While no sink is here nothing is dispatched: say so, with backoff; give up after the
   // connect timeout if one is set.
   void check_sink() {
-    if (sink) return;
-    const auto now = Clock::now();
-    const auto waited = now - sink_missing_since;
-    switch (waiting_for_sink.check(waited, kFirstSinkWarning)) {
-      case core::WaitWarnings::Due::give_up:
-        throw std::runtime_error(fmt::format("ventilator: no sink joined within {:.1f} s (connect timeout)",
-                                             std::chrono::duration<double>(waited).count()));
-      case core::WaitWarnings::Due::warn:
-        spdlog::warn("ventilator: no sink for {:.0f} s; workers get no tasks until one joins at {}",
-                     std::chrono::duration<double>(waited).count(), endpoint());
-        break;
-      case core::WaitWarnings::Due::nothing: break;
-    }
-    sink_timer->at(std::max(waiting_for_sink.next_check(sink_missing_since, kFirstSinkWarning),
-                            now + std::chrono::milliseconds(1)));
+    if (!sink) sink_timer->at(waiting_for_sink.check(sink_missing_since, kFirstSinkWarning));
   }
 
   std::string endpoint() const { return router.get(zmq::sockopt::last_endpoint); }
@@ -327,7 +310,7 @@ struct Ventilator::State {
 
 Ventilator::Ventilator(zmq::context_t& context, const config::Pipeline& pipeline, const std::string& bind_endpoint,
                        std::optional<std::chrono::milliseconds> sink_timeout)
-    : state_(std::make_unique<State>(context, pipeline, sink_timeout)) {
+    : state_(std::make_unique<State>(context, pipeline, bind_endpoint, sink_timeout)) {
   core::configure_socket(state_->router);
   state_->router.set(zmq::sockopt::router_mandatory, 1);
   core::bind(state_->router, bind_endpoint);

@@ -7,13 +7,13 @@
 //   silence > beat×liveness  hello again (the ventilator restarted, or the network healed)
 //   refuse "hello first"     hello again at once (the ventilator does not know us)
 //   no answer for a while    a warning naming the endpoint, repeated with backoff;
-//                            with a connect timeout, give up (SessionTimeout)
+//                            with a connect timeout, give up (WaitTimeout)
 //
 // Nothing here blocks: messages go to a bounded outbox that drains as the socket accepts
 // them (ZMQ_IMMEDIATE: nothing queues towards a ventilator that is not connected).
 // Everything else the ventilator says goes to the role's handler.
 //
-// Error style: exceptions. SessionTimeout when the connect timeout passes; zmq::error_t
+// Error style: exceptions. WaitTimeout when the connect timeout passes; zmq::error_t
 // from the socket. Malformed messages are counted by the role's FaultCounter.
 
 #include <chrono>
@@ -21,7 +21,6 @@
 #include <deque>
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include <zmq.hpp>
@@ -38,11 +37,6 @@ struct SessionSettings {
   Clock::duration heartbeat{};   // the pipeline file's, until a welcome says otherwise
   std::uint32_t liveness = 1;
   std::optional<Clock::duration> connect_timeout;  // give up after this much silence
-};
-
-class SessionTimeout : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
 };
 
 class VentilatorSession {

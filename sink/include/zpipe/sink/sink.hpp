@@ -43,7 +43,7 @@ struct Options {
   bool resume = false;     // continue an existing output file (the journal) instead of truncating it
   bool resume_failed = false;  // with resume: drop failed/timeout records so those tasks run again
   Fsync fsync = Fsync::interval;
-  // Give up (core::SessionTimeout from run()) when the ventilator has not answered for this
+  // Give up (core::WaitTimeout from run()) when the ventilator has not answered for this
   // long; unset = keep trying.
   std::optional<std::chrono::milliseconds> connect_timeout;
 };

@@ -24,7 +24,7 @@ struct Options {
   std::string sink;         // endpoint to connect for results
   std::string name;         // name in records; empty = host:pid
   bool keep_alive = false;  // serve the next batch instead of exiting when one is done
-  // Give up (core::SessionTimeout from run()) when the ventilator has not answered for this
+  // Give up (core::WaitTimeout from run()) when the ventilator has not answered for this
   // long; unset = keep trying, so roles may start in any order.
   std::optional<std::chrono::milliseconds> connect_timeout;
 };
