@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <optional>
 #include <mutex>
 #include <random>
 #include <regex>
@@ -75,6 +76,21 @@ inline Frames frames_of(const core::Message& m) {
 inline void send_frames(zmq::socket_t& socket, const Frames& frames) {
   for (std::size_t i = 0; i < frames.size(); ++i)
     socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+}
+
+// The next message on a peer's DEALER other than a heartbeat, decoded; nothing if none
+// comes within `limit`. Undecodable messages are skipped.
+inline std::optional<core::Message> next_message(zmq::socket_t& dealer, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    zmq::pollitem_t item[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0}};
+    if (left <= 0ms || zmq::poll(item, 1, left) != 1) return std::nullopt;
+    std::vector<zmq::message_t> parts;
+    if (!zmq::recv_multipart(dealer, std::back_inserter(parts)) || parts.size() != 2) continue;
+    core::Decoded d = core::decode(parts[0].to_string_view(), parts[1].to_string_view());
+    if (d.message && !std::holds_alternative<core::Heartbeat>(*d.message)) return std::move(d.message);
+  }
 }
 
 inline std::string le32(std::uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }

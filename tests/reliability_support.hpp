@@ -18,13 +18,15 @@
 namespace zpipe::test {
 
 // A pipeline file for separate processes (or `zpipe run`) with fast liveness: a silent
-// peer is presumed dead after 600 ms. Output goes to out.jsonl next to the file.
+// peer is presumed dead after 600 ms (unless `vent_keys` says otherwise). Output goes to
+// out.jsonl next to the file.
 struct Batch {
   int count = 200;
   std::string command = "echo $(( {} * {} ))";
   std::string task_keys;  // more keys of `task`, e.g. ", retries: 2"
   std::string workers = "{ count: 2, slots: 2 }";
   std::string extra;
+  std::string vent_keys = "heartbeat: 200ms, liveness: 3";  // keys of `ventilator` besides endpoint
   int vent_port = test::free_port();
   int sink_port = test::free_port();
 
@@ -34,7 +36,7 @@ struct Batch {
            "source: { range: { start: 1, count: " + std::to_string(count) + " } }\n"
            "task: { shell: \"" + command + "\"" + task_keys + " }\n"
            "ventilator: { endpoint: \"tcp://127.0.0.1:" + std::to_string(vent_port) +
-           "\", heartbeat: 200ms, liveness: 3 }\n"
+           "\", " + vent_keys + " }\n"
            "sink: { endpoint: \"tcp://127.0.0.1:" + std::to_string(sink_port) + "\", output: out.jsonl }\n"
            "workers: " + workers + "\n" + extra;
   }

@@ -119,12 +119,12 @@ TEST(Binary, TimeoutKillsTaskAndItsGrandchild) {
   EXPECT_EQ(records[0]["status"], "timeout");
   EXPECT_TRUE(records[0]["exit_code"].is_null());
   const pid_t grandchild = std::stoi(test::read_file(pidfile));
-  bool gone = false;
-  for (int i = 0; i < 200 && !gone; ++i) {  // reparented to init, which reaps it
-    gone = ::kill(grandchild, 0) != 0 ||
-           test::read_file("/proc/" + std::to_string(grandchild) + "/stat").find(") Z") != std::string::npos;
-    if (!gone) std::this_thread::sleep_for(10ms);
-  }
+  const bool gone = test::wait_until(  // reparented to init, which may not reap it at once
+      [&] {
+        const char state = test::process_state(grandchild);
+        return state == 0 || state == 'Z';
+      },
+      2s);
   EXPECT_TRUE(gone) << "grandchild " << grandchild << " survived the timeout";
 }
 

@@ -170,3 +170,82 @@ std::vector<nlohmann::json> read_whole_records(const std::filesystem::path& file
 }
 
 }  // namespace zpipe::test
+
+namespace zpipe::test {
+namespace {
+
+// State letter and process group of /proc/<name>/stat; state 0 if it cannot be read.
+std::pair<char, pid_t> stat_of(const std::string& name) {
+  const std::string stat = read_file("/proc/" + name + "/stat");
+  const std::size_t paren = stat.rfind(')');  // the command name may hold spaces and ')'
+  if (paren == std::string::npos) return {0, 0};
+  std::istringstream fields(stat.substr(paren + 1));
+  char state = 0;
+  long ppid = 0, pgrp = 0;
+  if (!(fields >> state >> ppid >> pgrp)) return {0, 0};
+  return {state, static_cast<pid_t>(pgrp)};
+}
+
+}  // namespace
+
+Ended signal_and_wait(Child& child, int sig, std::chrono::milliseconds limit) {
+  const auto sent = std::chrono::steady_clock::now();
+  child.signal(sig);
+  Ended ended;
+  ended.code = child.wait(limit);
+  ended.after = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  return ended;
+}
+
+std::string describe(const Ended& ended) {
+  if (ended.code < 0) return "still running " + std::to_string(ended.after.count()) + " ms after the signal";
+  return "exit " + std::to_string(ended.code) + " after " + std::to_string(ended.after.count()) + " ms";
+}
+
+char process_state(pid_t pid) { return stat_of(std::to_string(pid)).first; }
+
+bool process_group_alive(pid_t pgid) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto [state, group] = stat_of(name);
+    if (group == pgid && state != 0 && state != 'Z' && state != 'X') return true;
+  }
+  return false;
+}
+
+Frozen::Frozen(Child& child) : child_(child) {
+  child_.signal(SIGSTOP);
+  stopped_ = wait_until([&] { return process_state(child_.pid()) == 'T'; }, std::chrono::seconds(2));
+}
+
+Frozen::~Frozen() { child_.signal(SIGCONT); }
+
+bool port_bound(int port) {
+  // Read from the kernel's table, not probed with a bind of our own: a probe holding the
+  // port for a moment could make the role's own bind fail.
+  std::istringstream table(read_file("/proc/net/tcp") + read_file("/proc/net/tcp6"));
+  for (std::string line; std::getline(table, line);) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    if (!(fields >> slot >> local >> remote >> state)) continue;
+    const std::size_t colon = local.rfind(':');
+    if (colon == std::string::npos || state != "0A") continue;  // 0A: LISTEN
+    if (std::stoi(local.substr(colon + 1), nullptr, 16) == port) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> lines_with(const std::string& text, const std::vector<std::string>& needles) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    bool all = true;
+    for (const auto& needle : needles) all = all && line.find(needle) != std::string::npos;
+    if (all) lines.push_back(line);
+  }
+  return lines;
+}
+
+}  // namespace zpipe::test

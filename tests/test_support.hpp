@@ -95,4 +95,45 @@ Child start_zpipe(const std::vector<std::string>& args, const TempDir& dir, cons
 // complete line must parse; an incomplete last line is ignored.
 std::vector<nlohmann::json> read_whole_records(const std::filesystem::path& file);
 
+// --- Helpers for the signal and liveness tests (tests/test_role_signals.cpp,
+// tests/test_liveness.cpp). ---
+
+// How a signalled child ended: its exit code (-1: still running at the limit), and how long
+// after the signal it was seen gone.
+struct Ended {
+  int code = -1;
+  std::chrono::milliseconds after{0};
+};
+// Sends `sig` to `child` and waits up to `limit` for it to end, timed from the signal.
+Ended signal_and_wait(Child& child, int sig, std::chrono::milliseconds limit);
+// "exit 143 after 35 ms", or "still running 2000 ms after the signal".
+std::string describe(const Ended& ended);
+
+// The state letter of /proc/PID/stat (R, S, T stopped, Z zombie...); 0 if no such process.
+char process_state(pid_t pid);
+// Some process of process group `pgid` is alive (zombies do not count).
+bool process_group_alive(pid_t pgid);
+
+// Stops a child (SIGSTOP) for the guard's lifetime and resumes it (SIGCONT) at scope exit.
+// Declare it after the Child: the child is then resumed before its destructor kills it.
+class Frozen {
+public:
+  explicit Frozen(Child& child);
+  ~Frozen();
+  Frozen(const Frozen&) = delete;
+  Frozen& operator=(const Frozen&) = delete;
+  // The child was seen stopped (state T) within 2 s of the SIGSTOP.
+  bool stopped() const { return stopped_; }
+
+private:
+  Child& child_;
+  bool stopped_ = false;
+};
+
+// Some socket listens on TCP port `port` (a role has bound it), as /proc/net/tcp says.
+bool port_bound(int port);
+
+// Lines of `text` (without their '\n') that contain every one of `needles`.
+std::vector<std::string> lines_with(const std::string& text, const std::vector<std::string>& needles);
+
 }  // namespace zpipe::test
