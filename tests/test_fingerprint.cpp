@@ -1,6 +1,6 @@
 // The fingerprint test vectors of docs/fingerprint.md: each YAML task section, loaded by the
 // real config loader, serializes to exactly the bytes the doc prints and hashes to exactly
-// the value it prints; The doc cannot drift.
+// the value it prints; the Python worker computes the same. The doc cannot drift.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "doc_support.hpp"
+#include "python_worker_support.hpp"
 #include "zpipe/config/pipeline.hpp"
 
 namespace zpipe {
@@ -84,6 +85,20 @@ TEST(Fingerprint, AbsentKeysSerializeAsTheirDefaults) {
   const auto a = config::load_pipeline(pipeline_file(dir, bare, 1)).task;
   const auto b = config::load_pipeline(pipeline_file(dir, spelled, 2)).task;
   EXPECT_EQ(config::task_canonical_bytes(a), config::task_canonical_bytes(b));
+}
+
+TEST(Fingerprint, PythonWorkerComputesTheDocVectors) {
+  const auto vectors = doc_vectors();
+  ASSERT_GE(vectors.size(), 4u);
+  test::TempDir dir;
+  int n = 0;
+  for (const Vector& v : vectors) {
+    SCOPED_TRACE(v.yaml);
+    const std::string tag = "py" + std::to_string(++n);
+    test::Child py = test::start_python_worker({"--print-fingerprint", "-c", pipeline_file(dir, v, n)}, dir, tag);
+    ASSERT_EQ(py.wait(20s), 0) << test::read_file(dir / (tag + ".err"));
+    EXPECT_EQ(test::read_file(dir / (tag + ".out")), v.fingerprint + "\n" + test::to_hex(v.bytes) + "\n");
+  }
 }
 
 }  // namespace
