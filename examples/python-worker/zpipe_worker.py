@@ -58,6 +58,7 @@ class Worker:
         self.batch_done = False
         self.leaving_until = None   # draining: the end of the grace period
         self.last_heard = time.monotonic()
+        self.next_heartbeat = self.last_heard + self.heartbeat_s
         self.signal = 0             # the first SIGINT/SIGTERM
         self.stop_now = False
         self.faults = {}            # kind -> [count, last log time]
@@ -125,6 +126,8 @@ class Worker:
         elif msg_type == wire.WELCOME:
             self.heartbeat_s = min(max(m["heartbeat_ms"], 1), 3600000) / 1000
             self.liveness = min(max(m["liveness"], 1), 1000)
+            # The new pace applies at once, not after the file's (maybe longer) interval.
+            self.next_heartbeat = min(self.next_heartbeat, time.monotonic() + self.heartbeat_s)
         elif msg_type == wire.DONE:
             self.batch_done = True
         elif msg_type == wire.REFUSE:
@@ -156,7 +159,7 @@ class Worker:
     # --- the loop ---------------------------------------------------------------------------
     def run(self):
         self.hello()
-        next_heartbeat = time.monotonic() + self.heartbeat_s
+        self.next_heartbeat = time.monotonic() + self.heartbeat_s
         poller = zmq.Poller()
         poller.register(self.dealer, zmq.POLLIN)
         poller.register(self.pool.wake_r, zmq.POLLIN)
@@ -167,7 +170,7 @@ class Worker:
                 poller.register(self.push, zmq.POLLOUT)  # registering again only modifies
             elif self.push in dict(poller.sockets):
                 poller.unregister(self.push)
-            wait_ms = max(0, min(100, int((next_heartbeat - time.monotonic()) * 1000)))
+            wait_ms = max(0, min(100, int((self.next_heartbeat - time.monotonic()) * 1000)))
             poller.poll(wait_ms)
             code = self.receive_all()
             if code is not None:
@@ -183,14 +186,14 @@ class Worker:
                 self.credit_to_return = 0
 
             now = time.monotonic()
-            if now >= next_heartbeat:
+            if now >= self.next_heartbeat:
                 if now - self.last_heard > self.heartbeat_s * self.liveness:
                     log.debug("ventilator silent, saying hello again")
                     self.hello()
                     self.last_heard = now
                 else:
                     self.say(wire.heartbeat())
-                next_heartbeat = now + self.heartbeat_s
+                self.next_heartbeat = now + self.heartbeat_s
             if self.signal and self.leaving_until is None:
                 self.leave()
             if self.leaving_until is not None and (
