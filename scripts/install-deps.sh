@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages zpipe builds and tests with, only those missing.
 # Checks with dpkg first so a machine that has everything never touches apt.
+# python3-zmq and python3-yaml: the reference Python worker (examples/python-worker) and the
+# tests that run it with /usr/bin/python3.
 set -euo pipefail
 
 packages=(
@@ -8,6 +10,7 @@ packages=(
   libzmq3-dev cppzmq-dev libyaml-cpp-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libssl-dev
   procps
+  python3-zmq python3-yaml
 )
 if [ "${ZPIPE_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$ZPIPE_EXTRA_PACKAGES"

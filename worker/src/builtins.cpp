@@ -47,10 +47,6 @@ std::optional<Duration> duration_from(std::optional<std::uint64_t> fixed, std::s
   return Duration(static_cast<typename Duration::rep>(std::min(*count, kMaxDurationCount)));
 }
 
-std::string timeout_message(const config::TaskSpec& spec) {
-  return "timed out after " + std::to_string(spec.timeout.count()) + " ms";
-}
-
 // Caps `wanted` at the task's timeout (0 = none); returns true when it had to.
 template <class Duration>
 bool cap_at_timeout(Duration& wanted, const config::TaskSpec& spec) {
@@ -59,11 +55,22 @@ bool cap_at_timeout(Duration& wanted, const config::TaskSpec& spec) {
   return true;
 }
 
+// Unbounded, as every built-in below: run_builtin bounds the outcome once.
 BuiltinOutcome run_sleep(const config::TaskSpec& spec, std::string_view input) {
-  const SleepPlan plan = plan_sleep(spec, input);
-  if (plan.failure) return *plan.failure;
-  std::this_thread::sleep_for(plan.duration);
-  return finish_sleep(spec, plan);
+  BuiltinOutcome outcome;
+  auto duration = duration_from<std::chrono::milliseconds>(spec.ms, input, "sleep", "milliseconds", outcome);
+  if (!duration) return outcome;
+  const bool times_out = cap_at_timeout(*duration, spec);
+  std::this_thread::sleep_for(*duration);
+  if (times_out) outcome.status = core::TaskStatus::timeout;
+  return outcome;
+}
+
+// Keeps the first `limit` bytes of `text`; true when there were more.
+bool cut(std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return false;
+  text.resize(limit);
+  return true;
 }
 
 // Burns CPU instead of sleeping, to model compute-bound tasks in benchmarks.
@@ -76,10 +83,7 @@ BuiltinOutcome run_spin(const config::TaskSpec& spec, std::string_view input) {
   const auto until = Clock::now() + *duration;
   while (Clock::now() < until) {
   }
-  if (times_out) {
-    outcome.status = core::TaskStatus::timeout;
-    outcome.error = timeout_message(spec);
-  }
+  if (times_out) outcome.status = core::TaskStatus::timeout;
   return outcome;
 }
 
@@ -125,11 +129,21 @@ BuiltinOutcome run_sha256(const config::TaskSpec& spec, std::string_view input) 
 
 }  // namespace
 
+void bound_outcome(const config::TaskSpec& spec, BuiltinOutcome& outcome) {
+  // Both cut, as a process's two streams are, so `truncated` covers either.
+  const bool output_cut = cut(outcome.output, spec.max_output);
+  const bool error_cut = cut(outcome.error, spec.max_output);
+  outcome.truncated = outcome.truncated || output_cut || error_cut;
+  if (outcome.status == core::TaskStatus::timeout && outcome.error.empty())
+    outcome.error = "timed out after " + std::to_string(spec.timeout.count()) + " ms";
+}
+
 SleepPlan plan_sleep(const config::TaskSpec& spec, std::string_view input) {
   SleepPlan plan;
   BuiltinOutcome failure;
   auto duration = duration_from<std::chrono::milliseconds>(spec.ms, input, "sleep", "milliseconds", failure);
   if (!duration) {
+    bound_outcome(spec, failure);
     plan.failure = std::move(failure);
     return plan;
   }
@@ -140,10 +154,8 @@ SleepPlan plan_sleep(const config::TaskSpec& spec, std::string_view input) {
 
 BuiltinOutcome finish_sleep(const config::TaskSpec& spec, const SleepPlan& plan) {
   BuiltinOutcome outcome;
-  if (plan.times_out) {
-    outcome.status = core::TaskStatus::timeout;
-    outcome.error = timeout_message(spec);
-  }
+  if (plan.times_out) outcome.status = core::TaskStatus::timeout;
+  bound_outcome(spec, outcome);
   return outcome;
 }
 
@@ -156,12 +168,14 @@ std::optional<std::int32_t> builtin_exit_code(core::TaskStatus status) {
   return std::nullopt;
 }
 
-BuiltinOutcome run_builtin(const config::TaskSpec& spec, std::string_view input) {
+namespace {
+
+BuiltinOutcome run_unbounded(const config::TaskSpec& spec, std::string_view input) {
   switch (spec.builtin) {
     case config::Builtin::noop:
       return {};
     case config::Builtin::echo:
-      return {core::TaskStatus::ok, std::string(input), {}};
+      return {core::TaskStatus::ok, std::string(input), {}, false};
     case config::Builtin::sleep:
       return run_sleep(spec, input);
     case config::Builtin::spin:
@@ -169,7 +183,15 @@ BuiltinOutcome run_builtin(const config::TaskSpec& spec, std::string_view input)
     case config::Builtin::sha256:
       return run_sha256(spec, input);
   }
-  return {core::TaskStatus::failed, {}, "unknown built-in task"};
+  return {core::TaskStatus::failed, {}, "unknown built-in task", false};
+}
+
+}  // namespace
+
+BuiltinOutcome run_builtin(const config::TaskSpec& spec, std::string_view input) {
+  BuiltinOutcome outcome = run_unbounded(spec, input);
+  bound_outcome(spec, outcome);
+  return outcome;
 }
 
 }  // namespace zpipe::worker

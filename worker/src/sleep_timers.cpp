@@ -100,6 +100,7 @@ void SleepTimers::finish(Sleeper&& sleeper, BuiltinOutcome&& outcome, Clock::dur
   result.exit_code = builtin_exit_code(outcome.status);
   result.output = std::move(outcome.output);
   result.error = std::move(outcome.error);
+  result.truncated = outcome.truncated;
   result.duration_us =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(last_attempt).count());
   result.input = std::move(sleeper.item.input);

@@ -66,6 +66,7 @@ Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input
   attempt.exit_code = builtin_exit_code(outcome.status);
   attempt.output = std::move(outcome.output);
   attempt.error = std::move(outcome.error);
+  attempt.truncated = outcome.truncated;
   return attempt;
 }
 

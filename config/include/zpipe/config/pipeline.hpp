@@ -115,6 +115,9 @@ Duration parse_duration(const std::string& text);
 // parameters, timeout, retries, capture limit). Workers and ventilator must agree on it.
 std::uint64_t task_fingerprint(const TaskSpec& task);
 
+// The exact bytes task_fingerprint hashes (FNV-1a 64); docs/fingerprint.md describes them.
+std::string task_canonical_bytes(const TaskSpec& task);
+
 // Human-readable resolved topology, printed by `zpipe check`.
 std::string describe(const Pipeline& pipeline);
 
