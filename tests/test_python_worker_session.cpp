@@ -25,8 +25,8 @@ using test::TempDir;
 class ScriptedVentilator {
 public:
   ScriptedVentilator() : router_(context_, zmq::socket_type::router), pull_(context_, zmq::socket_type::pull) {
-    core::configure_socket(router_, 0ms);
-    core::configure_socket(pull_, 0ms);
+    core::configure_socket(router_);
+    core::configure_socket(pull_);
     router_.bind("tcp://127.0.0.1:*");
     pull_.bind("tcp://127.0.0.1:*");
   }
@@ -46,9 +46,10 @@ public:
   std::optional<core::Received> next(std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (auto in = core::try_receive(router_, true, faults_)) {
-        peer_ = in->routing_id;
-        return in;
+      core::Receive in = core::try_receive(router_, true, faults_);
+      if (in.outcome == core::Receive::Outcome::message) {
+        peer_ = in.received.routing_id;
+        return std::move(in.received);
       }
       zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, 1, 20ms);
@@ -72,15 +73,15 @@ public:
     }
   }
 
-  void send(const core::Message& m) { core::send(router_, m, peer_); }
+  void send(const core::Message& m) { ASSERT_TRUE(core::try_send(router_, m, peer_)); }
   void send(const core::Tasks& m) { ASSERT_TRUE(core::try_send(router_, m, peer_)); }
 
   std::optional<core::Results> result(std::chrono::milliseconds limit) {
     zmq::pollitem_t items[] = {{pull_.handle(), 0, ZMQ_POLLIN, 0}};
     zmq::poll(items, 1, limit);
-    auto in = core::try_receive(pull_, false, faults_);
-    if (!in) return std::nullopt;
-    if (auto* r = std::get_if<core::Results>(&in->message)) return *r;
+    core::Receive in = core::try_receive(pull_, false, faults_);
+    if (in.outcome != core::Receive::Outcome::message) return std::nullopt;
+    if (auto* r = std::get_if<core::Results>(&in.received.message)) return *r;
     return std::nullopt;
   }
 
