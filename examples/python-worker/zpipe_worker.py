@@ -45,7 +45,7 @@ class Worker:
         self.ctx = zmq.Context()
         self.dealer = self.ctx.socket(zmq.DEALER)
         self.push = self.ctx.socket(zmq.PUSH)
-        for sock, linger in ((self.dealer, 1000), (self.push, 5000)):
+        for sock, linger in ((self.dealer, 500), (self.push, 500)):
             sock.setsockopt(zmq.LINGER, linger)  # bounded: exit never hangs on a dead peer
             sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.dealer.connect(ventilator)
@@ -205,6 +205,8 @@ class Worker:
                 self.say(wire.bye(True, []))
                 return 128 + self.signal
             if self.batch_done and self.held == 0 and not self.pending:
+                # bye{final=1}: the ventilator waits for it before it exits.
+                self.say(wire.bye(True, []))
                 if not self.keep_alive:
                     return 0
                 self.batch_done = False  # wait for the next batch's ventilator

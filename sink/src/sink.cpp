@@ -30,6 +30,8 @@ constexpr auto kMaxDrainTime = std::chrono::milliseconds(100);
 // Id ranges per `have` message: keeps each far below the socket's message size limit.
 constexpr std::size_t kRangesPerHave = 1u << 20;
 constexpr auto kFsyncInterval = std::chrono::seconds(1);
+// The longest wait for the ventilator's `done` once every record is written.
+constexpr auto kMaxDoneWait = std::chrono::seconds(2);
 
 JournalScan open_journal(const Options& o) {
   if (!o.resume || o.output.empty()) return {};
@@ -69,6 +71,9 @@ struct Sink::State {
   core::FaultCounter faults{"sink"};
   core::VentilatorSession session;
   std::atomic<bool> stop_requested{false};
+  bool ventilator_done = false;  // the ventilator has every ack: the batch is over
+  bool closing = false;          // every record written: waiting for `done`
+  core::Loop::Timer* closing_timer = nullptr;
   std::unique_ptr<RecordWriter> writer;
 
   core::DoneSet received;           // ids with a record, or (ordered) waiting for their turn
@@ -178,6 +183,8 @@ struct Sink::State {
       total = t->total;
       count_beyond_total();
       spdlog::debug("sink: batch total {}", t->total);
+    } else if (std::holds_alternative<core::Done>(m)) {
+      ventilator_done = true;
     } else if (auto* halt = std::get_if<core::Halt>(&m)) {
       summary.halted = halt->reason.empty() ? "halted by the ventilator" : halt->reason;
     } else if (const auto* refuse = std::get_if<core::Refuse>(&m)) {
@@ -207,7 +214,14 @@ struct Sink::State {
   void turn() {
     if (!started && session.welcomed()) started = Clock::now();
     flush_and_ack();
-    if (stop_requested.load() || done()) loop.quit();
+    if (stop_requested.load() || !summary.halted.empty() || ventilator_done) return loop.quit();
+    // Every record is written: stay until the ventilator's `done` says our last acks
+    // arrived (a process that exits right after a send can have its last bytes reset away
+    // by TCP), but not forever: a ventilator may be gone.
+    if (all_written() && !closing) {
+      closing = true;
+      closing_timer->after(std::min<Clock::duration>(session.silence_limit(), kMaxDoneWait));
+    }
   }
 
   // Ordered mode: results waiting beyond the total will never be written. Then counts the
@@ -228,7 +242,6 @@ struct Sink::State {
 
   // Every id 1..total has its record.
   bool all_written() const { return total && written - beyond_total >= *total; }
-  bool done() const { return all_written() || !summary.halted.empty(); }
 };
 
 Sink::Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options)
@@ -251,6 +264,7 @@ Summary Sink::run() {
   State& s = *state_;
   s.loop.watch(s.pull, [&s] { s.receive_results(); });
   s.loop.on_turn([&s] { s.turn(); });
+  s.closing_timer = &s.loop.timer([&s] { s.loop.quit(); });
   s.session.start();
   s.loop.run();
   s.flush_and_ack();

@@ -31,6 +31,8 @@ constexpr int kMaxReceive = 10000;
 // Unknown peers answered with "hello first" per heartbeat, at most (a flood of strangers
 // costs a bounded number of replies; the rest are only counted).
 constexpr std::size_t kMaxStrangers = 1024;
+// The longest wait for the workers' goodbyes once the batch is over.
+constexpr auto kMaxEndWait = std::chrono::seconds(2);
 // How long without a sink before the first warning that workers get nothing meanwhile.
 constexpr auto kFirstSinkWarning = std::chrono::seconds(1);
 
@@ -78,6 +80,8 @@ struct Ventilator::State {
   Clock::time_point sink_missing_since = Clock::now();
   core::Loop::Timer* beat_timer = nullptr;
   core::Loop::Timer* sink_timer = nullptr;
+  core::Loop::Timer* end_timer = nullptr;  // ends the wait for the workers' goodbyes
+  bool ended = false;                      // done sent: only goodbyes are awaited
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> drain_requested{false};
   std::string drain_reason;  // written before drain_requested is set
@@ -148,6 +152,7 @@ struct Ventilator::State {
   }
 
   void handle(const core::Received& in) {
+    if (ended) return after_end(in);
     if (const auto* hello = std::get_if<core::Hello>(&in.message)) return on_hello(in.routing_id, *hello);
     auto it = peers.find(in.routing_id);
     if (it == peers.end()) return on_stranger(in.routing_id);
@@ -282,6 +287,7 @@ struct Ventilator::State {
   // After every wake-up: react to stop/drain, dispatch, and decide whether the batch ended.
   void turn() {
     if (stop_requested.load()) return loop.quit();
+    if (ended) return;
     if (drain_requested.load() && !draining) {
       draining = drain_reason;
       spdlog::warn("ventilator: {}: no more dispatch; waiting for tasks in flight", drain_reason);
@@ -290,21 +296,39 @@ struct Ventilator::State {
     dispatch();
     announce_total();
     if (batch_done()) {
-      finish_workers();
       report.completed = true;
       spdlog::info("ventilator: batch done, {} tasks ({} redelivered)", report.total, report.redelivered);
-      return loop.quit();
+      if (sink) send_to(*sink, core::Done{});
+      return end_batch();
     }
     if (drained()) {
-      if (sink) send_to(*sink, core::Halt{*draining});
-      finish_workers();
       report.halted = *draining;
-      loop.quit();
+      spdlog::warn("ventilator: batch halted ({})", report.halted);
+      if (sink) send_to(*sink, core::Halt{*draining});
+      end_batch();
     }
   }
 
-  void finish_workers() {
+  // The batch is over: `done` to every worker, then wait a little for their bye{final}, so
+  // that `done` is known to have arrived (a process that exits right after a send can have
+  // its last bytes reset away by TCP) and a worker that missed it learns it (after_end).
+  void end_batch() {
+    ended = true;
     for (const auto& id : workers) send_to(id, core::Done{});
+    if (workers.empty()) return loop.quit();
+    end_timer->after(std::min<Clock::duration>(silence_limit, kMaxEndWait));
+  }
+
+  // After the end, a worker's bye{final} is its goodbye; anything else from a worker or a
+  // stranger is answered with `done` (the sink's late acks need no answer).
+  void after_end(const core::Received& in) {
+    const auto* bye = std::get_if<core::Bye>(&in.message);
+    if (bye && bye->final) {
+      std::erase(workers, in.routing_id);
+      if (workers.empty()) loop.quit();
+    } else if (sink != in.routing_id) {
+      send_to(in.routing_id, core::Done{});
+    }
   }
 };
 
@@ -340,6 +364,7 @@ Report Ventilator::run() {
   });
   s.beat_timer = &s.loop.timer([&s] { s.beat(); });
   s.sink_timer = &s.loop.timer([&s] { s.check_sink(); });
+  s.end_timer = &s.loop.timer([&s] { s.loop.quit(); });
   s.loop.on_turn([&s] { s.turn(); });
   s.beat_timer->after(s.heartbeat);
   s.lose_sink();  // none yet

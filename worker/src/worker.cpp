@@ -130,8 +130,10 @@ struct Worker::State {
     finish();
   }
 
+  // Leaving for good: bye{final} tells the ventilator (which waits for it at the batch's
+  // end) that nothing more comes from us.
   void finish() {
-    if (leaving) session.say(core::Bye{true, {}});
+    session.say(core::Bye{true, {}});
     loop.quit();
   }
 
@@ -212,7 +214,8 @@ struct Worker::State {
     if (leaving && idle) return finish();
     if (batch_done && idle) {
       if (!options.keep_alive) return finish();
-      batch_done = false;  // wait for the next batch's ventilator
+      session.say(core::Bye{true, {}});  // gone from this batch; the next ventilator gets a hello
+      batch_done = false;
     }
   }
 };
