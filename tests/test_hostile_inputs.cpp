@@ -108,7 +108,8 @@ TEST(Hostile, InputsWithNulBytesAndMegabyteLinesAreRecorded) {
   EXPECT_NE(echo_text.find(R"("input":"\u0000")"), std::string::npos);
 
   // A shell command over the same lines, GNU-parallel style. A NUL cannot reach an argv
-  // and 1 MiB exceeds one argument's limit; the records must still say what the input was.
+  // (the task is not run) and 1 MiB exceeds one argument's limit; the records must still
+  // say what the input was.
   const auto out = dir / "shell.jsonl";
   const auto shell = test::run_zpipe(
       {"run", "-a", (dir / "in.txt").string(), "--output", out.string(), "--", "printf %s {} | wc -c"}, dir, "",
@@ -121,12 +122,19 @@ TEST(Hostile, InputsWithNulBytesAndMegabyteLinesAreRecorded) {
     if (id == invalid_id) continue;
     const auto& r = ran.at(static_cast<long long>(id));
     EXPECT_EQ(r["input"], lines[id - 1]) << id;
-    if (id > 3) {  // a NUL cannot reach an argv (the quoted value is cut short), 1 MiB is E2BIG
+    if (id > 3) {  // a NUL cannot reach an argv, 1 MiB is E2BIG
       EXPECT_EQ(r["status"], "ok") << r.dump().substr(0, 300);
     }
   }
   const auto& last = ran.at(static_cast<long long>(lines.size()));
   EXPECT_EQ(last["output"], "4\n");
+  for (long long id : {1, 2}) {  // not cut short and run as another command: refused, and said so
+    const auto& r = ran.at(id);
+    EXPECT_EQ(r["status"], "failed") << r.dump();
+    EXPECT_TRUE(r["exit_code"].is_null()) << r.dump();
+    EXPECT_EQ(r["stderr"].get<std::string>().rfind("zpipe: not run: the command line would hold a NUL byte", 0), 0u)
+        << r.dump();
+  }
   for (long long id : {1, 3}) {
     const auto& r = ran.at(id);
     std::cout << "[ shell task, input " << (id == 1 ? "with NUL" : "of 1 MiB") << " ] status " << r["status"]

@@ -57,12 +57,12 @@ TEST(Liveness, WorkerTakesHeartbeatFromTheWelcomeNotFromItsOwnFile) {
 
 // --- a ventilator that cannot be reached -------------------------------------------------
 
-// Lines of a role's stderr that warn about the ventilator at `endpoint`: lines naming both
-// ("ventilator" and the endpoint), except info and debug lines (the start-up line names the
-// endpoints too).
-std::size_t warnings_about(const std::filesystem::path& err, const std::string& endpoint) {
+// Lines of a role's stderr that warn about the `peer` ("ventilator", "sink") at `endpoint`:
+// lines naming both, except info and debug lines (the start-up line names the endpoints too).
+std::size_t warnings_about(const std::filesystem::path& err, const std::string& endpoint,
+                           const std::string& peer = "ventilator") {
   std::size_t n = 0;
-  for (const auto& line : lines_with(read_file(err), {endpoint, "ventilator"}))
+  for (const auto& line : lines_with(read_file(err), {endpoint, peer}))
     n += line.rfind("zpipe[I]", 0) != 0 && line.rfind("zpipe[D]", 0) != 0 && line.rfind("zpipe[T]", 0) != 0;
   return n;
 }
@@ -71,20 +71,20 @@ std::size_t warnings_about(const std::filesystem::path& err, const std::string& 
 // warns again within 7 s, but not a flood (at most 6 lines in 7 s), keeps waiting, and
 // still ends on SIGTERM.
 void expect_warns_while_unreachable(const TempDir& dir, const std::vector<std::string>& args,
-                                    const std::string& endpoint) {
+                                    const std::string& endpoint, const std::string& peer = "ventilator") {
   const auto started = std::chrono::steady_clock::now();
   Child role = start_zpipe(args, dir, "role");
   const auto err = dir / "role.err";
-  ASSERT_TRUE(wait_until([&] { return warnings_about(err, endpoint) >= 1; }, 3s))
-      << "no warning naming the ventilator " << endpoint << " within 3 s:\n"
+  ASSERT_TRUE(wait_until([&] { return warnings_about(err, endpoint, peer) >= 1; }, 3s))
+      << "no warning naming the " << peer << " " << endpoint << " within 3 s:\n"
       << read_file(err);
   const auto window_end = started + 7s;
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(window_end - std::chrono::steady_clock::now());
-  EXPECT_TRUE(wait_until([&] { return warnings_about(err, endpoint) >= 2; }, left))
-      << "the warning must be repeated while the ventilator stays unreachable:\n"
+  EXPECT_TRUE(wait_until([&] { return warnings_about(err, endpoint, peer) >= 2; }, left))
+      << "the warning must be repeated while the " << peer << " stays unreachable:\n"
       << read_file(err);
   std::this_thread::sleep_until(window_end);  // the point: how many lines in 7 s
-  EXPECT_LE(warnings_about(err, endpoint), 6u) << "repeated with backoff, not a flood:\n" << read_file(err);
+  EXPECT_LE(warnings_about(err, endpoint, peer), 6u) << "repeated with backoff, not a flood:\n" << read_file(err);
   EXPECT_EQ(role.wait(0ms), -1) << "without --connect-timeout it keeps waiting:\n" << read_file(err);
   const Ended ended = signal_and_wait(role, SIGTERM, 2s);
   EXPECT_EQ(ended.code, 143) << describe(ended) << "\n" << read_file(err);
@@ -124,16 +124,55 @@ void expect_connect_timeout(const std::string& role) {
 TEST(Liveness, WorkerConnectTimeoutExitsThreeNamingTheVentilator) { expect_connect_timeout("worker"); }
 TEST(Liveness, SinkConnectTimeoutExitsThreeNamingTheVentilator) { expect_connect_timeout("sink"); }
 
+// --- a sink that cannot be reached ---------------------------------------------------------
+
+std::string sink_endpoint(const Batch& b) { return "tcp://127.0.0.1:" + std::to_string(b.sink_port); }
+
+// A worker whose ventilator answers but whose sink is not there: its results would queue
+// without a word, so it says so, naming the sink.
+TEST(Liveness, WorkerWarnsWhileNothingListensOnTheSinkPort) {
+  TempDir dir;
+  Batch b;
+  const std::string file = b.write(dir);
+  Child vent = start_zpipe({"ventilator", "-c", file}, dir, "vent");
+  expect_warns_while_unreachable(dir, {"worker", "-c", file}, sink_endpoint(b), "sink");
+  EXPECT_EQ(warnings_about(dir / "role.err", ventilator_endpoint(b)), 0u)
+      << "the ventilator answered: no warning about it\n" << read_file(dir / "role.err");
+}
+
+TEST(Liveness, WorkerConnectTimeoutExitsThreeNamingTheSink) {
+  TempDir dir;
+  Batch b;
+  const std::string file = b.write(dir);
+  Child vent = start_zpipe({"ventilator", "-c", file}, dir, "vent");
+  Child worker = start_zpipe({"worker", "-c", file, "--connect-timeout", "1s"}, dir, "worker");
+  EXPECT_EQ(worker.wait(3s), 3) << read_file(dir / "worker.err");
+  EXPECT_GE(warnings_about(dir / "worker.err", sink_endpoint(b), "sink"), 1u) << read_file(dir / "worker.err");
+}
+
+// The ventilator dispatches nothing until a sink joins: it says so, and gives up when told.
+TEST(Liveness, VentilatorWarnsWhileNoSinkJoinsAndGivesUpAfterItsConnectTimeout) {
+  TempDir dir;
+  Batch b;
+  expect_warns_while_unreachable(dir, {"ventilator", "-c", b.write(dir)}, ventilator_endpoint(b), "no sink");
+  Child vent = start_zpipe({"ventilator", "-c", b.write(dir), "--connect-timeout", "1s"}, dir, "vent");
+  EXPECT_EQ(vent.wait(3s), 3) << read_file(dir / "vent.err");
+  EXPECT_GE(warnings_about(dir / "vent.err", "connect timeout", "no sink"), 1u) << read_file(dir / "vent.err");
+}
+
 // --- hello first ---------------------------------------------------------------------------
 
 // A refuse whose reason starts with "hello first"; the reason, or what came instead.
-::testing::AssertionResult told_hello_first(const std::optional<core::Message>& reply) {
+::testing::AssertionResult refused_with(const std::optional<core::Message>& reply, const std::string& prefix) {
   if (!reply) return ::testing::AssertionFailure() << "no reply within 3 s";
   const auto* refuse = std::get_if<core::Refuse>(&*reply);
   if (!refuse) return ::testing::AssertionFailure() << "a reply of another type (variant index " << reply->index() << ")";
-  if (refuse->reason.rfind("hello first", 0) != 0)
+  if (refuse->reason.rfind(prefix, 0) != 0)
     return ::testing::AssertionFailure() << "refused, but with '" << refuse->reason << "'";
   return ::testing::AssertionSuccess() << refuse->reason;
+}
+::testing::AssertionResult told_hello_first(const std::optional<core::Message>& reply) {
+  return refused_with(reply, "hello first");
 }
 
 TEST(Liveness, PeerThatSpeaksBeforeHelloIsRefusedThenWelcomedAfterHello) {
@@ -163,7 +202,17 @@ TEST(Liveness, PeerThatSpeaksBeforeHelloIsRefusedThenWelcomedAfterHello) {
   zmq::socket_t crediting = dealer();
   send_frames(crediting, frames_of(core::Credit{5}));
   EXPECT_TRUE(told_hello_first(next_message(crediting, 3s))) << "a credit before hello";
+
+  // A peer of another protocol version is told so (in a refuse, whose layout every version
+  // shares), instead of hearing nothing; its message is still dropped.
+  zmq::socket_t newer = dealer();
+  Frames hello_v2 = frames_of(core::Hello{core::Role::worker, fingerprint_of(file), 4, "from-the-future"});
+  hello_v2[0][0] = 2;
+  send_frames(newer, hello_v2);
+  const std::optional<core::Message> told = next_message(newer, 3s);
+  EXPECT_TRUE(refused_with(told, "unsupported protocol version: this ventilator speaks version 1"));
   EXPECT_EQ(vent.wait(0ms), -1) << read_file(dir / "vent.err");
+  EXPECT_EQ(read_file(dir / "vent.err").find("from-the-future"), std::string::npos) << "its hello was dropped";
 }
 
 }  // namespace

@@ -73,19 +73,22 @@ Receive try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults) {
 
   Receive r;
   r.outcome = Receive::Outcome::malformed;
+  if (routed && n > 0) r.received.routing_id = frames[0].to_string();
   const std::size_t expected = routed ? 3 : 2;
   if (overflow || n != expected) {
-    faults.count(n < expected ? "missing frames" : "extra frames");
+    r.error = n < expected ? "missing frames" : "extra frames";
+    faults.count(r.error);
     return r;
   }
   const std::size_t first = routed ? 1 : 0;
   Decoded d = decode(frames[first].to_string_view(), frames[first + 1].to_string_view());
   if (!d.message) {
-    faults.count(d.error);
+    r.error = d.error;
+    faults.count(r.error);
     return r;
   }
   r.outcome = Receive::Outcome::message;
-  r.received = Received{routed ? frames[0].to_string() : std::string(), std::move(*d.message)};
+  r.received.message = std::move(*d.message);
   return r;
 }
 

@@ -261,7 +261,7 @@ Encoded encode(const Message& message) {
 
 Decoded decode(std::string_view header, std::string_view body) {
   if (header.size() != 2) return fail("bad header size");
-  if (static_cast<std::uint8_t>(header[0]) != kProtocolVersion) return fail("unsupported protocol version");
+  if (static_cast<std::uint8_t>(header[0]) != kProtocolVersion) return fail(kUnsupportedVersion);
   ByteReader r(body);
   switch (static_cast<MsgType>(static_cast<std::uint8_t>(header[1]))) {
     case MsgType::hello: return decode_hello(r);

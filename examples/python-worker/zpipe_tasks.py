@@ -79,8 +79,6 @@ class Process:
 
 
 def run_process(argv, timeout_ms, max_output):
-    # exec takes C strings: a word ends at its first NUL byte.
-    argv = [w.split(b"\0", 1)[0] for w in argv]
     p = Process()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -151,7 +149,13 @@ def _capture(p, pid, streams, timeout_ms, max_output):
             setattr(p, name, kept + chunk[:room])
 
 
+NUL_REFUSED = (b"zpipe: not run: the command line would hold a NUL byte (from the input), "
+               b"which no program can receive")
+
+
 def _command_attempt(spec, argv):
+    if any(b"\0" in word for word in argv):
+        return STATUS_FAILED, None, False, b"", NUL_REFUSED
     try:
         proc = run_process(argv, spec.timeout_ms, spec.max_output)
     except OSError as e:  # the host failed (no fds, no processes), not the task

@@ -184,8 +184,20 @@ struct Ventilator::State {
   // tell it so, once per heartbeat, so it introduces itself instead of being ignored.
   void on_stranger(const std::string& id) {
     faults.count("message before hello");
-    if (strangers.size() >= kMaxStrangers || !strangers.insert(id).second) return;
-    send_to(id, core::Refuse{"hello first: this ventilator does not know you; send hello"});
+    tell_stranger(id, "hello first: this ventilator does not know you; send hello");
+  }
+
+  // A peer of another protocol version: its messages are dropped (and counted), but it is
+  // told why, in a refuse, whose layout no version changes (docs/protocol.md).
+  void on_other_version(const std::string& id) {
+    tell_stranger(id, fmt::format("unsupported protocol version: this ventilator speaks version {}",
+                                  core::kProtocolVersion));
+  }
+
+  // At most once per peer per heartbeat, for a bounded number of peers.
+  void tell_stranger(const std::string& id, const std::string& reason) {
+    if (id.empty() || strangers.size() >= kMaxStrangers || !strangers.insert(id).second) return;
+    send_to(id, core::Refuse{reason});
   }
 
   void forget_peer(const std::string& id, const char* why) {
@@ -360,7 +372,12 @@ void Ventilator::drain(const std::string& reason) {
 Report Ventilator::run() {
   State& s = *state_;
   s.loop.watch(s.router, [&s] {
-    (void)core::receive_waiting(s.router, true, s.faults, kMaxReceive, [&s](core::Received&& in) { s.handle(in); });
+    (void)core::receive_waiting(
+        s.router, true, s.faults, kMaxReceive, [&s](core::Received&& in) { s.handle(in); },
+        [&s](const core::Receive& bad) {
+          if (bad.error && std::string_view(bad.error) == core::kUnsupportedVersion)
+            s.on_other_version(bad.received.routing_id);
+        });
   });
   s.beat_timer = &s.loop.timer([&s] { s.beat(); });
   s.sink_timer = &s.loop.timer([&s] { s.check_sink(); });

@@ -3,6 +3,7 @@
 
 #include "zpipe/worker/task_runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -33,6 +34,13 @@ core::TaskStatus status_of(const ProcessResult& process) {
 
 Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>& argv, ProcessGroups& groups) {
   Attempt attempt;
+  // exec takes C strings: a word holding a NUL byte (from the input) would be cut there,
+  // and another command than the one written would run. Refused, and said so.
+  if (std::any_of(argv.begin(), argv.end(), [](const std::string& w) { return w.find('\0') != std::string::npos; })) {
+    attempt.status = core::TaskStatus::failed;
+    attempt.error = "zpipe: not run: the command line would hold a NUL byte (from the input), which no program can receive";
+    return attempt;
+  }
   ProcessResult process;
   try {
     process = run_process(argv, spec.timeout, spec.max_output, groups);

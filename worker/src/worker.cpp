@@ -5,15 +5,18 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "credit_policy.hpp"
 #include "executor.hpp"
+#include "zpipe/core/connection_monitor.hpp"
 #include "zpipe/core/loop.hpp"
 #include "zpipe/core/messaging.hpp"
 #include "zpipe/core/session.hpp"
+#include "zpipe/core/wait_warnings.hpp"
 #include "zpipe/worker/process.hpp"
 
 namespace zpipe::worker {
@@ -22,6 +25,9 @@ namespace {
 // Results per message are capped by bytes too, so big outputs never make a message
 // that the sink's size limit would reject.
 constexpr std::size_t kMaxResultBatchBytes = 8u << 20;
+// How long without a connection to the sink before the first warning.
+constexpr auto kFirstSinkWarning = std::chrono::seconds(1);
+using core::Clock;
 
 }  // namespace
 
@@ -41,9 +47,18 @@ struct Worker::State {
         session(context, loop, faults, session_settings(p, options), [this](core::VentilatorSession& s) { hello(s); },
                 [this](core::Message&& m) { on_message(std::move(m)); }),
         push(context, zmq::socket_type::push),
+        waiting_for_sink(fmt::format("worker '{}': no connection to the sink at {}", options.name, options.sink),
+                         "results wait for it",
+                         fmt::format("worker '{}': connected to the sink at {}", options.name, options.sink),
+                         options.connect_timeout),
         pool(make_executor(p.task, p.workers.slots, processes)) {
     pending.worker = options.name;
     core::configure_socket(push);
+    sink_timer = &loop.timer([this] { check_sink(); });
+    if (core::ConnectionMonitor::applies_to(options.sink)) {
+      sink_monitor.emplace(context, push, loop, [this](bool up) { on_sink_connection(up); });
+      on_sink_connection(false);  // until the handshake says otherwise
+    }
     core::connect(push, options.sink);
   }
 
@@ -66,6 +81,10 @@ struct Worker::State {
   core::VentilatorSession session;
   zmq::socket_t push;
   ProcessGroups processes;  // this worker's running children, for abort() and the grace period
+  std::optional<core::ConnectionMonitor> sink_monitor;  // for tcp:// and ipc:// sinks
+  core::WaitWarnings waiting_for_sink;
+  Clock::time_point sink_missing_since;
+  core::Loop::Timer* sink_timer = nullptr;
 
   std::atomic<bool> drain_requested{false};
   std::atomic<bool> abort_requested{false};
@@ -101,6 +120,23 @@ struct Worker::State {
     } else {
       faults.count("unexpected message type");
     }
+  }
+
+  // Nothing else would tell: PUSH queues results towards a sink that is not there.
+  void on_sink_connection(bool up) {
+    if (up) {
+      waiting_for_sink.over(sink_missing_since);
+      sink_timer->cancel();
+    } else {
+      sink_missing_since = Clock::now();
+      sink_timer->at(sink_missing_since + kFirstSinkWarning);
+    }
+  }
+  // The wait for the sink counts from the ventilator's welcome: without a ventilator there
+  // are no results to push, and its own warnings say what is wrong.
+  void check_sink() {
+    if (!session.welcomed()) sink_missing_since = Clock::now();
+    sink_timer->at(waiting_for_sink.check(sink_missing_since, kFirstSinkWarning));
   }
 
   // Tasks that reached a leaving worker (sent before its bye arrived): never started.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,7 +60,9 @@ bool try_send(zmq::socket_t& socket, const Results& message, std::string_view ro
 struct [[nodiscard]] Receive {
   enum class Outcome { message, nothing, malformed };
   Outcome outcome = Outcome::nothing;
-  Received received;  // valid when outcome == message
+  Received received;            // the message, when outcome == message; on a ROUTER socket the
+                                // routing id is also set for a malformed one
+  const char* error = nullptr;  // the kind of fault, when outcome == malformed
 };
 
 // Receives one multipart message without blocking and decodes it; a malformed one is
@@ -68,15 +71,25 @@ struct [[nodiscard]] Receive {
 Receive try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults);
 
 // Handles the messages waiting on `socket`, at most `limit` (so one busy socket cannot
-// starve a loop's timers). Returns true when the limit stopped it: more may be waiting.
-template <typename Handle>
-bool receive_waiting(zmq::socket_t& socket, bool routed, FaultCounter& faults, int limit, Handle&& handle) {
+// starve a loop's timers); malformed ones (already counted) go to `on_malformed`. Returns
+// true when the limit stopped it: more may be waiting.
+template <typename Handle, typename OnMalformed>
+bool receive_waiting(zmq::socket_t& socket, bool routed, FaultCounter& faults, int limit, Handle&& handle,
+                     OnMalformed&& on_malformed) {
   for (int i = 0; i < limit; ++i) {
     Receive r = try_receive(socket, routed, faults);
     if (r.outcome == Receive::Outcome::nothing) return false;
-    if (r.outcome == Receive::Outcome::message) handle(std::move(r.received));
+    if (r.outcome == Receive::Outcome::message) {
+      handle(std::move(r.received));
+    } else {
+      on_malformed(r);
+    }
   }
   return true;
+}
+template <typename Handle>
+bool receive_waiting(zmq::socket_t& socket, bool routed, FaultCounter& faults, int limit, Handle&& handle) {
+  return receive_waiting(socket, routed, faults, limit, std::forward<Handle>(handle), [](const Receive&) {});
 }
 
 // Largest message a zpipe socket accepts (ZMQ_MAXMSGSIZE); bigger ones drop the peer.

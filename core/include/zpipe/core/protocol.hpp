@@ -126,6 +126,10 @@ struct Decoded {
   const char* error = nullptr;  // static text naming the kind of fault, when message is empty
 };
 
+// Decoded::error of a message whose version byte is not kProtocolVersion: the one fault a
+// well-behaved peer can commit (it speaks another version), so it deserves an answer.
+inline constexpr const char* kUnsupportedVersion = "unsupported protocol version";
+
 Decoded decode(std::string_view header, std::string_view body);
 
 // Collapses ascending-or-not ids into ranges of consecutive ids (input order kept).
