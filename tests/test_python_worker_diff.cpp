@@ -19,8 +19,8 @@ using test::read_file;
 using test::TempDir;
 
 // Awkward inputs, one per line: spaces, quotes, substitutions, globs, paths, an empty line,
-// bytes that are not UTF-8, a tab, a carriage return, braces, a NUL byte (a command line
-// ends there).
+// bytes that are not UTF-8, a tab, a carriage return, braces, a NUL byte (such a task is
+// refused, not run).
 const std::string kAwkwardLines = std::string("a b\nit's\nsay \"hi\"\n$(echo pwned)\n`id`\na;b\n*.txt\n") +
                                   ".hidden\ndir/\na/b.c.d\n\xff\xfe\xc3\n\n/\na//b\nfile.\ntab\there\n{}\n" +
                                   "~user\nx\r\n!x\n-n\n" + std::string("nul\0byte\n", 9);

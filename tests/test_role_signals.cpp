@@ -4,7 +4,10 @@
 // The real binary, real signals, real TCP ports.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <map>
@@ -183,6 +186,25 @@ TEST(RoleSignals, SecondSigtermStopsAWorkerAtOnceAndKillsItsTask) {
   EXPECT_EQ(ended.code, 143) << "second SIGTERM: " << describe(ended) << "\n" << logs(dir);
   EXPECT_TRUE(wait_until([&] { return !process_group_alive(task); }, 1s))
       << "the task's process group " << task << " outlived the worker's second SIGTERM";
+}
+
+// `zpipe run` reading a pipe whose writer sends nothing more (a terminal, `tail -f`, a
+// FIFO): the ventilator must not wait in read() for the next line, or no signal is
+// answered. What arrived is run; SIGTERM ends it at once.
+TEST(RoleSignals, RunEndsOnSigtermWhileItsInputPipeStaysOpenAndSilent) {
+  TempDir dir;
+  const auto fifo = dir / "in.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);  // a writer that never closes
+  ASSERT_GE(writer, 0) << std::strerror(errno);
+  const std::string lines = "1\n2\npartial-line-without-newline";
+  ASSERT_EQ(::write(writer, lines.data(), lines.size()), static_cast<ssize_t>(lines.size()));
+  Child run({ZPIPE_BINARY, "run", "-k", "--", "echo", "line"}, dir / "run.out", dir / "run.err", fifo);
+  EXPECT_TRUE(wait_until([&] { return read_file(dir / "run.out") == "line 1\nline 2\n"; }, 10s))
+      << read_file(dir / "run.out") << read_file(dir / "run.err");
+  const Ended ended = signal_and_wait(run, SIGTERM, kPrompt);
+  ::close(writer);
+  EXPECT_EQ(ended.code, 143) << describe(ended) << "\n" << read_file(dir / "run.err");
 }
 
 }  // namespace

@@ -42,8 +42,11 @@ void Loop::watch(zmq::socket_t& socket, Handler on_readable) {
 }
 
 void Loop::watch(int fd, Handler on_readable) {
-  watched_.push_back(Watched{nullptr, fd, [] { return static_cast<short>(ZMQ_POLLIN); },
-                             [handler = std::move(on_readable)](short) { handler(); }});
+  watch(fd, [] { return static_cast<short>(ZMQ_POLLIN); }, [handler = std::move(on_readable)](short) { handler(); });
+}
+
+void Loop::watch(int fd, Interest interest, std::function<void(short)> on_ready) {
+  watched_.push_back(Watched{nullptr, fd, std::move(interest), std::move(on_ready)});
 }
 
 Loop::Timer& Loop::timer(Handler on_due) {

@@ -12,14 +12,15 @@ std::optional<core::TaskId> LeaseTable::next() {
     if (it != leases_.end() && it->second.holder.empty()) return id;  // else acknowledged meanwhile
   }
   while (!exhausted_ && leases_.size() < window_) {
-    std::optional<std::string> input = source_->next();
-    if (!input) {
-      exhausted_ = true;
+    Next input = source_->next();
+    waiting_ = input.kind == Next::Kind::later;
+    if (input.kind != Next::Kind::input) {
+      exhausted_ = input.kind == Next::Kind::end;
       return std::nullopt;
     }
     const core::TaskId id = next_id_++;
     if (done_ahead_.contains(id)) continue;  // the sink already has its record
-    leases_.emplace(id, Lease{std::move(*input), 1, {}});
+    leases_.emplace(id, Lease{std::move(input.input), 1, {}});
     return id;
   }
   return std::nullopt;

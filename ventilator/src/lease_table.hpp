@@ -49,6 +49,10 @@ public:
   static constexpr std::uint64_t kMaxAhead = 1ull << 30;
 
   bool exhausted() const { return exhausted_; }
+  // The source has no input yet (a pipe without a complete line); source_fd() becomes
+  // readable when it may have one.
+  bool waiting_for_source() const { return waiting_; }
+  int source_fd() const { return source_->wait_fd(); }
   std::uint64_t total() const { return next_id_ - 1; }  // meaningful once exhausted
   bool empty() const { return leases_.empty(); }
   bool any_held() const { return held_ > 0; }
@@ -69,6 +73,7 @@ private:
   core::TaskId next_id_ = 1;
   std::uint64_t held_ = 0;    // leases with a holder
   bool exhausted_ = false;
+  bool waiting_ = false;      // the source said `later` last time
 
   void release(Leases::iterator it);
 };

@@ -1,9 +1,15 @@
 #include "zpipe/ventilator/source.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace zpipe::ventilator {
 namespace {
@@ -11,10 +17,10 @@ namespace {
 class RangeSource final : public TaskSource {
 public:
   explicit RangeSource(const config::RangeSource& r) : next_(r.start), left_(r.count) {}
-  std::optional<std::string> next() override {
-    if (left_ == 0) return std::nullopt;
+  Next next() override {
+    if (left_ == 0) return {};
     --left_;
-    return std::to_string(next_++);
+    return {Next::Kind::input, std::to_string(next_++)};
   }
 
 private:
@@ -22,39 +28,33 @@ private:
   std::uint64_t left_;
 };
 
-// Lines of a file or stdin; the trailing newline is not part of the input.
-class LinesSource final : public TaskSource {
-public:
-  static constexpr std::size_t kReadBuffer = 1 << 20;
+constexpr std::size_t kReadBuffer = 1 << 20;
 
-  explicit LinesSource(const std::string& path) : path_(path) {
-    if (path == "-") {
-      file_ = stdin;
-    } else {
-      file_ = std::fopen(path.c_str(), "rb");
-      if (!file_) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-      owned_ = true;
-      // stdio's default 4 KiB buffer costs a read() per line of 4 KiB inputs.
-      if (std::setvbuf(file_, nullptr, _IOFBF, kReadBuffer) != 0)
-        throw std::runtime_error(path + ": cannot set a read buffer");
-    }
+// Lines of a regular file: reading one never waits for a writer, so stdio's getline serves.
+// The trailing newline is not part of the input.
+class FileLinesSource final : public TaskSource {
+public:
+  FileLinesSource(std::FILE* file, bool owned, std::string path) : path_(std::move(path)), file_(file), owned_(owned) {
+    // stdio's default 4 KiB buffer costs a read() per line of 4 KiB inputs.
+    if (std::setvbuf(file_, nullptr, _IOFBF, kReadBuffer) != 0)
+      throw std::runtime_error(path_ + ": cannot set a read buffer");
   }
-  ~LinesSource() override {
+  ~FileLinesSource() override {
     if (owned_) std::fclose(file_);
     std::free(buffer_);
   }
-  LinesSource(const LinesSource&) = delete;
-  LinesSource& operator=(const LinesSource&) = delete;
+  FileLinesSource(const FileLinesSource&) = delete;
+  FileLinesSource& operator=(const FileLinesSource&) = delete;
 
-  std::optional<std::string> next() override {
+  Next next() override {
     const ssize_t n = ::getline(&buffer_, &capacity_, file_);
     if (n < 0) {
       if (std::ferror(file_)) throw std::runtime_error(path_ + ": read error: " + std::strerror(errno));
-      return std::nullopt;
+      return {};
     }
     std::size_t len = static_cast<std::size_t>(n);
     if (len > 0 && buffer_[len - 1] == '\n') --len;
-    return std::string(buffer_, len);
+    return {Next::Kind::input, std::string(buffer_, len)};
   }
 
 private:
@@ -65,12 +65,85 @@ private:
   std::size_t capacity_ = 0;
 };
 
+// Lines of a pipe, a FIFO or a terminal, which may have no complete line for a long time:
+// read only what poll() says is there, so the ventilator's loop never waits on a writer
+// (and answers a signal at once). stdin is not switched to O_NONBLOCK: that flag would
+// also change the descriptor the parent shell shares.
+class StreamLinesSource final : public TaskSource {
+public:
+  StreamLinesSource(int fd, bool owned, std::string path)
+      : path_(std::move(path)), fd_(fd), owned_(owned), chunk_(kReadBuffer) {}
+  ~StreamLinesSource() override {
+    if (owned_) ::close(fd_);
+  }
+  StreamLinesSource(const StreamLinesSource&) = delete;
+  StreamLinesSource& operator=(const StreamLinesSource&) = delete;
+
+  Next next() override {
+    for (;;) {
+      const std::size_t newline = buffer_.find('\n', scanned_);
+      if (newline != std::string::npos) return take(newline, newline + 1);
+      scanned_ = buffer_.size();
+      if (eof_) return start_ < buffer_.size() ? take(buffer_.size(), buffer_.size()) : Next{};
+      if (!readable()) return {Next::Kind::later, {}};
+      fill();
+    }
+  }
+  int wait_fd() const override { return eof_ ? -1 : fd_; }
+
+private:
+  // The line [start_, end) and the bytes up to `next` consumed.
+  Next take(std::size_t end, std::size_t next) {
+    Next line{Next::Kind::input, buffer_.substr(start_, end - start_)};
+    start_ = scanned_ = next;
+    return line;
+  }
+  bool readable() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;  // POLLHUP at the writer's end counts: read() then says EOF
+  }
+  void fill() {
+    buffer_.erase(0, start_);  // what was taken goes before more comes
+    scanned_ -= start_;
+    start_ = 0;
+    const ssize_t n = ::read(fd_, chunk_.data(), chunk_.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) return;
+      throw std::runtime_error(path_ + ": read error: " + std::strerror(errno));
+    }
+    if (n == 0) eof_ = true;
+    buffer_.append(chunk_.data(), static_cast<std::size_t>(n));
+  }
+
+  std::string path_;
+  int fd_;
+  bool owned_;  // a FIFO the source opened (not stdin)
+  std::vector<char> chunk_;
+  std::string buffer_;       // bytes read, from the first not yet taken (start_)
+  std::size_t start_ = 0;
+  std::size_t scanned_ = 0;  // no newline before this offset
+  bool eof_ = false;
+};
+
+std::unique_ptr<TaskSource> open_lines(const std::string& path) {
+  const bool is_stdin = path == "-";
+  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    std::FILE* file = is_stdin ? stdin : ::fdopen(fd, "rb");
+    if (!file) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+    return std::make_unique<FileLinesSource>(file, !is_stdin, path);
+  }
+  return std::make_unique<StreamLinesSource>(fd, !is_stdin, path);
+}
+
 class ItemsSource final : public TaskSource {
 public:
   explicit ItemsSource(const config::ItemsSource& s) : items_(s.items) {}
-  std::optional<std::string> next() override {
-    if (index_ >= items_.size()) return std::nullopt;
-    return items_[index_++];
+  Next next() override {
+    if (index_ >= items_.size()) return {};
+    return {Next::Kind::input, items_[index_++]};
   }
 
 private:
@@ -82,7 +155,7 @@ private:
 
 std::unique_ptr<TaskSource> open_source(const config::Source& source) {
   if (const auto* r = std::get_if<config::RangeSource>(&source)) return std::make_unique<RangeSource>(*r);
-  if (const auto* l = std::get_if<config::LinesSource>(&source)) return std::make_unique<LinesSource>(l->path);
+  if (const auto* l = std::get_if<config::LinesSource>(&source)) return open_lines(l->path);
   return std::make_unique<ItemsSource>(std::get<config::ItemsSource>(source));
 }
 

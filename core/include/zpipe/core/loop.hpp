@@ -70,6 +70,7 @@ public:
   void watch(zmq::socket_t& socket, Interest interest, std::function<void(short)> on_ready);
   void watch(zmq::socket_t& socket, Handler on_readable);  // always ZMQ_POLLIN
   void watch(int fd, Handler on_readable);                 // always POLLIN
+  void watch(int fd, Interest interest, std::function<void(short)> on_ready);
   Timer& timer(Handler on_due);
   void on_turn(Handler step) { on_turn_ = std::move(step); }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Task inputs, read lazily one at a time so memory does not grow with the batch size.
+// Task inputs, read lazily one at a time so memory does not grow with the batch size, and
+// without ever blocking the ventilator's loop (a pipe or terminal may have no line yet).
 // Error style: exceptions (std::runtime_error) when a source cannot be opened or read.
 
 #include <memory>
@@ -10,11 +11,21 @@
 
 namespace zpipe::ventilator {
 
+// What TaskSource::next found: an input; nothing yet (a pipe or a terminal without a
+// complete line: ask again once wait_fd() is readable); or the end.
+struct [[nodiscard]] Next {
+  enum class Kind { input, later, end };
+  Kind kind = Kind::end;
+  std::string input;
+};
+
 class TaskSource {
 public:
   virtual ~TaskSource() = default;
-  // The next input, or nullopt when the source is exhausted.
-  virtual std::optional<std::string> next() = 0;
+  // Never blocks: a source that must wait for its writer says `later`.
+  virtual Next next() = 0;
+  // Readable when a source that said `later` may have more; -1 for sources that never wait.
+  virtual int wait_fd() const { return -1; }
 };
 
 std::unique_ptr<TaskSource> open_source(const config::Source& source);

@@ -1,0 +1,167 @@
+// The ventilator's peers: hello and welcome, the sink's inventory, workers leaving,
+// strangers, and liveness (heartbeats out, silent peers presumed dead).
+#include <spdlog/spdlog.h>
+
+#include "state.hpp"
+
+namespace zpipe::ventilator {
+
+void Ventilator::State::on_hello(const std::string& id, const core::Hello& hello) {
+  if (hello.fingerprint != fingerprint) {
+    const std::string reason = fmt::format(
+        "pipeline mismatch: {} '{}' runs a different task definition (fingerprint {:016x}, ventilator has "
+        "{:016x} for pipeline '{}'); start every role from the same pipeline file",
+        role_name(hello.role), hello.name, hello.fingerprint, fingerprint, pipeline.name);
+    spdlog::error("ventilator: refused {}", reason);
+    send_to(id, core::Refuse{reason});
+    return;
+  }
+  auto [it, fresh] = peers.try_emplace(id);
+  Peer& peer = it->second;
+  peer.role = hello.role;
+  peer.name = hello.name;
+  peer.credit = std::min(hello.credit, kMaxCredit);
+  peer.leaving = false;
+  peer.last_seen = Clock::now();
+  if (hello.role == core::Role::sink) {
+    if (sink == id) lose_sink();  // its inventory follows: no dispatch until it is complete
+  } else if (fresh) {
+    workers.push_back(id);
+    spdlog::info("ventilator: worker '{}' joined with credit {}", hello.name, peer.credit);
+  }
+  send_to(id, core::Welcome{static_cast<std::uint32_t>(pipeline.ventilator.heartbeat.count()),
+                            pipeline.ventilator.liveness});
+}
+
+void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
+  report.failed = std::max(report.failed, have.failed_total);
+  for (const auto& range : have.ranges) leases.done(range);
+  if (!have.final) return;
+  // Results pushed to an earlier sink may have died with it: run what workers hold again.
+  const std::uint64_t again = leases.release_all_held();
+  report.redelivered += again;
+  if (again > 0) spdlog::warn("ventilator: sink (re)joined; {} tasks in flight will run again", again);
+  sink = id;
+  total_sent = false;  // a (re)started sink must learn the total
+  waiting_for_sink.over(sink_missing_since);
+  spdlog::info("ventilator: sink joined");
+}
+
+void Ventilator::State::on_bye(const std::string& id, const Peer& peer, const core::Bye& bye) {
+  for (TaskId task : bye.returned) leases.give_back(task, id);
+  if (bye.final) {
+    // Gone, but the results of the tasks it finished last may still be on their way to
+    // the sink: their acks release those leases. Whatever is unacknowledged one silence
+    // period later (tasks killed at the end of its grace) runs again, as for a dead
+    // worker (expire_silent_peers). Forgetting it now would run finished tasks twice.
+    spdlog::info("ventilator: worker '{}' gone", peer.name);
+  } else {
+    spdlog::info("ventilator: worker '{}' leaving, handed back {} tasks", peer.name, bye.returned.size());
+  }
+}
+
+void Ventilator::State::handle(const core::Received& in) {
+  if (ended) return after_end(in);
+  if (const auto* hello = std::get_if<core::Hello>(&in.message)) return on_hello(in.routing_id, *hello);
+  auto it = peers.find(in.routing_id);
+  if (it == peers.end()) return on_stranger(in.routing_id);
+  Peer& peer = it->second;
+  peer.last_seen = Clock::now();
+  const bool from_sink = peer.role == core::Role::sink;
+  if (const auto* credit = std::get_if<core::Credit>(&in.message)) {
+    if (from_sink) return faults.count("credit from a sink");
+    if (!peer.leaving)
+      peer.credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{peer.credit} + credit->credit, kMaxCredit));
+  } else if (const auto* ack = std::get_if<core::Ack>(&in.message)) {
+    if (!from_sink) return faults.count("ack from a worker");
+    report.failed = std::max(report.failed, ack->failed_total);
+    for (const auto& range : ack->ranges) leases.done(range);
+  } else if (const auto* have = std::get_if<core::Have>(&in.message)) {
+    if (!from_sink) return faults.count("have from a worker");
+    on_have(in.routing_id, *have);
+  } else if (const auto* bye = std::get_if<core::Bye>(&in.message)) {
+    if (from_sink) return faults.count("bye from a sink");
+    peer.leaving = true;
+    peer.credit = 0;
+    on_bye(in.routing_id, peer, *bye);
+  } else if (!std::holds_alternative<core::Heartbeat>(in.message)) {
+    faults.count("unexpected message type");
+  }
+}
+
+// A message from a peer that never said hello (or did, to a ventilator that restarted):
+// tell it so, once per heartbeat, so it introduces itself instead of being ignored.
+void Ventilator::State::on_stranger(const std::string& id) {
+  faults.count("message before hello");
+  tell_stranger(id, "hello first: this ventilator does not know you; send hello");
+}
+
+// A peer of another protocol version: its messages are dropped (and counted), but it is
+// told why, in a refuse, whose layout no version changes (docs/protocol.md).
+void Ventilator::State::on_other_version(const std::string& id) {
+  tell_stranger(id, fmt::format("unsupported protocol version: this ventilator speaks version {}",
+                                core::kProtocolVersion));
+}
+
+// At most once per peer per heartbeat, for a bounded number of peers.
+void Ventilator::State::tell_stranger(const std::string& id, const std::string& reason) {
+  if (id.empty() || strangers.size() >= kMaxStrangers || !strangers.insert(id).second) return;
+  send_to(id, core::Refuse{reason});
+}
+
+void Ventilator::State::forget_peer(const std::string& id, const char* why) {
+  const Peer& peer = peers.at(id);
+  const std::uint64_t again = leases.release_holder(id);
+  report.redelivered += again;
+  if (std::string_view(why) == "left") {
+    spdlog::info("ventilator: worker '{}' left; {} unfinished tasks will run again", peer.name, again);
+  } else {
+    spdlog::warn("ventilator: {} '{}' silent for {} ms, presumed dead; {} tasks will run again",
+                 role_name(peer.role), peer.name,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(silence_limit).count(), again);
+  }
+  if (sink == id) lose_sink();
+  std::erase(workers, id);
+  peers.erase(id);
+}
+
+void Ventilator::State::lose_sink() {
+  sink.reset();
+  sink_missing_since = Clock::now();
+  sink_timer->at(sink_missing_since + kFirstSinkWarning);
+}
+
+// While no sink is here nothing is dispatched: say so, with backoff; give up after the
+// connect timeout if one is set.
+void Ventilator::State::check_sink() {
+  if (!sink) sink_timer->at(waiting_for_sink.check(sink_missing_since, kFirstSinkWarning));
+}
+
+void Ventilator::State::expire_silent_peers() {
+  const auto now = Clock::now();
+  std::vector<std::string> dead;
+  for (const auto& [id, peer] : peers)
+    if (now - peer.last_seen > silence_limit) dead.push_back(id);
+  for (const auto& id : dead) forget_peer(id, peers.at(id).leaving ? "left" : "silent");
+}
+
+void Ventilator::State::beat() {
+  for (const auto& [id, peer] : peers) send_to(id, core::Heartbeat{});
+  expire_silent_peers();
+  strangers.clear();
+  beat_timer->after(heartbeat);
+}
+
+// After the end, a worker's bye{final} is its goodbye; anything else from a worker or a
+// stranger is answered with `done` (the sink's late acks need no answer).
+void Ventilator::State::after_end(const core::Received& in) {
+  const auto* bye = std::get_if<core::Bye>(&in.message);
+  if (bye && bye->final) {
+    std::erase(workers, in.routing_id);
+    if (workers.empty()) loop.quit();
+  } else if (sink != in.routing_id) {
+    send_to(in.routing_id, core::Done{});
+  }
+}
+
+}  // namespace zpipe::ventilator
