@@ -6,6 +6,7 @@
 #include "exit_codes.hpp"
 #include "local_pipeline.hpp"
 #include "role_config.hpp"
+#include "std_streams.hpp"
 #include "signals.hpp"
 
 namespace zpipe::app {
@@ -76,6 +77,7 @@ int run_run(const RunOptions& o) {
 
     sink::Options sink_options;
     sink_options.output = p.sink.output;
+    if (sink_options.output.empty()) require_stdout("the records");
     sink_options.summary = p.sink.summary;
     sink_options.ordered = p.sink.ordered;
     sink_options.resume = p.resume;

@@ -5,6 +5,7 @@
 #include "exit_codes.hpp"
 #include "role_config.hpp"
 #include "signals.hpp"
+#include "std_streams.hpp"
 #include "zpipe/sink/sink.hpp"
 
 namespace zpipe::app {
@@ -30,6 +31,7 @@ int run_sink(const SinkOptions& o) {
     options.ordered = p.sink.ordered;
     // A sink is a service: restarted after a crash it must continue its journal, not erase it.
     options.resume = !o.fresh && !options.output.empty();
+    if (options.output.empty()) require_stdout("the records");
     options.fsync = to_sink_fsync(p.sink.fsync);
     options.connect_timeout = connect_timeout(o);
     zmq::context_t context;

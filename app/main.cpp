@@ -10,9 +10,11 @@
 #include "exit_codes.hpp"
 #include "logging.hpp"
 #include "signals.hpp"
+#include "std_streams.hpp"
 
 int main(int argc, char** argv) {
   using namespace zpipe::app;
+  guard_standard_descriptors();
   tune_allocator();
   // Before any thread exists, so every thread inherits the mask (see signals.hpp).
   block_termination_signals();

@@ -7,6 +7,8 @@
 #include <map>
 #include <regex>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "test_support.hpp"
 
@@ -14,6 +16,7 @@ namespace zpipe {
 namespace {
 
 using namespace std::chrono_literals;
+using test::Child;
 using test::TempDir;
 
 // --- 10. a gigabyte of output ---------------------------------------------------------------
@@ -140,6 +143,31 @@ TEST(Hostile, InputsWithNulBytesAndMegabyteLinesAreRecorded) {
     std::cout << "[ shell task, input " << (id == 1 ? "with NUL" : "of 1 MiB") << " ] status " << r["status"]
               << ", exit_code " << r["exit_code"] << ", stderr " << r["stderr"].dump().substr(0, 100) << "\n";
   }
+}
+
+// A parent that closed zpipe's standard descriptors: none of ZeroMQ's own descriptors may
+// take their numbers (the source would be read from one, records written into one).
+TEST(Hostile, ClosedStandardDescriptorsAreNeitherReadNorWrittenByMistake) {
+  TempDir dir;
+  auto shell = [&](const std::string& script) {
+    Child sh({"/bin/sh", "-c", script}, dir / "sh.out", dir / "sh.err");
+    const int code = sh.wait(20s);
+    return std::make_pair(code, test::read_file(dir / "sh.err"));
+  };
+  const std::string zpipe = ZPIPE_BINARY;
+  // stdout closed, records to a file: they are all there.
+  auto [code, err] =
+      shell("printf '1\\n2\\n' | " + zpipe + " run --output " + (dir / "o.jsonl").string() + " -- echo {} >&-");
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_EQ(test::read_jsonl(dir / "o.jsonl").size(), 2u) << err;
+  // stdin closed: no input at all, an empty batch.
+  std::tie(code, err) = shell(zpipe + " run --output " + (dir / "e.jsonl").string() + " -- echo {} <&-");
+  EXPECT_EQ(code, 0) << err;
+  EXPECT_TRUE(test::read_jsonl(dir / "e.jsonl").empty());
+  // stdout closed and the records meant for it: a clear error, not a silent loss.
+  std::tie(code, err) = shell("echo 1 | " + zpipe + " run -- echo {} >&-");
+  EXPECT_EQ(code, 3) << err;
+  EXPECT_NE(err.find("standard output is closed"), std::string::npos) << err;
 }
 
 }  // namespace
