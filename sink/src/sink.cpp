@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "journal.hpp"
+#include "output_lock.hpp"
 #include "record_writer.hpp"
 #include "zpipe/core/done_set.hpp"
 #include "zpipe/core/histogram.hpp"
@@ -53,6 +54,11 @@ struct Sink::State {
         session(context, loop, faults,
                 {options.ventilator, "sink", p.ventilator.heartbeat, p.ventilator.liveness, options.connect_timeout},
                 [this](core::VentilatorSession& s) { hello(s); }, [this](core::Message&& m) { on_control(std::move(m)); }) {
+    // In this order: a sink that cannot bind, or whose output another sink holds, must not
+    // have read, cut or truncated that output.
+    core::configure_socket(pull);
+    core::bind(pull, options.bind);
+    lock.emplace(options.output);
     JournalScan scan = open_journal(options);
     received = std::move(scan.ids);
     written = received.count();
@@ -71,6 +77,7 @@ struct Sink::State {
   core::FaultCounter faults{"sink"};
   core::VentilatorSession session;
   std::atomic<bool> stop_requested{false};
+  std::optional<OutputLock> lock;  // before the writer: released after the file is closed
   bool ventilator_done = false;  // the ventilator has every ack: the batch is over
   bool closing = false;          // every record written: waiting for `done`
   core::Loop::Timer* closing_timer = nullptr;
@@ -245,11 +252,7 @@ struct Sink::State {
 };
 
 Sink::Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options)
-    : state_(std::make_unique<State>(context, pipeline, std::move(options))) {
-  State& s = *state_;
-  core::configure_socket(s.pull);
-  core::bind(s.pull, s.options.bind);
-}
+    : state_(std::make_unique<State>(context, pipeline, std::move(options))) {}
 
 Sink::~Sink() = default;
 

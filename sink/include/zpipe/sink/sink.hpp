@@ -2,8 +2,9 @@
 // The sink role: fans results in from every worker, writes each task's record exactly
 // once, acknowledges written ids to the ventilator, and ends when the batch total is in.
 //
-// Error style: exceptions. Construction throws zmq::error_t when the endpoint cannot be
-// bound, std::runtime_error when the output cannot be opened; run() throws
+// Error style: exceptions. Construction throws std::runtime_error when the endpoint cannot
+// be bound, when another sink holds the output ("FILE is in use by pid N (host H)"; one
+// writer per output, see output_lock.hpp) or when it cannot be opened; run() throws
 // std::runtime_error when the output cannot be written (nothing unwritten is acked).
 // Malformed messages are counted and dropped.
 

@@ -1,0 +1,117 @@
+// Issue 10, "two writers on one output": a second sink, or `zpipe run`, aimed at the output
+// of a live batch fails at once (exit 3, naming the holder) without reading, cutting or
+// truncating the file, and the live batch ends with every record exactly once.
+// The real binary, real processes, real ports.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "reliability_support.hpp"
+
+namespace zpipe {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace zpipe::test;  // reliability_support.hpp and test_support.hpp
+
+// Every line of the file is a whole JSON record (no torn or foreign line was left).
+void expect_only_records(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    EXPECT_TRUE(nlohmann::json::accept(line)) << file << ":" << n << " is not a record: " << line.substr(0, 200);
+  }
+}
+
+// A batch of 300 short sleeps, running: the sink holds out.jsonl and has written some of it.
+struct LiveBatch {
+  TempDir dir;
+  Batch b;
+  std::string file;
+  std::optional<Child> sink, vent, worker;
+
+  LiveBatch() {
+    b.count = 300;
+    b.command = "sleep 0.01; echo $(( {} * {} ))";
+    file = b.write(dir);
+    sink.emplace(start_zpipe({"sink", "-c", file, "--summary", (dir / "s.json").string()}, dir, "sink"));
+    vent.emplace(start_zpipe({"ventilator", "-c", file}, dir, "vent"));
+    worker.emplace(start_zpipe({"worker", "-c", file}, dir, "worker"));
+  }
+  bool writing() {
+    const std::size_t n = count_lines(dir / "out.jsonl");
+    return n >= 20 && n < static_cast<std::size_t>(b.count);
+  }
+  // The batch ends by itself, every record once, nothing but records in the file.
+  void expect_intact() {
+    EXPECT_EQ(vent->wait(30s), 0) << read_file(dir / "vent.err");
+    EXPECT_EQ(sink->wait(10s), 0) << read_file(dir / "sink.err");
+    EXPECT_EQ(worker->wait(10s), 0) << read_file(dir / "worker.err");
+    expect_only_records(dir / "out.jsonl");
+    expect_square_records(read_whole_records(dir / "out.jsonl"), b.count);
+    EXPECT_FALSE(std::filesystem::exists(dir / "out.jsonl.lock")) << "the holder removes its lock file at the end";
+  }
+};
+
+// The intruder exits 3, quickly, and says who holds the output.
+void expect_refused(Child& intruder, const std::filesystem::path& err, pid_t holder) {
+  EXPECT_EQ(intruder.wait(10s), 3) << read_file(err);
+  const std::string text = read_file(err);
+  EXPECT_NE(text.find("out.jsonl is in use by pid " + std::to_string(holder) + " (host "), std::string::npos)
+      << text;
+}
+
+TEST(OutputLock, SecondSinkOnAnotherPortIsRefusedAndTheBatchKeepsItsFile) {
+  LiveBatch live;
+  ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
+  const std::string other_port = "tcp://127.0.0.1:" + std::to_string(free_port());
+  Child intruder = start_zpipe({"sink", "-c", live.file, "--sink", other_port}, live.dir, "intruder");
+  expect_refused(intruder, live.dir / "intruder.err", live.sink->pid());
+  live.expect_intact();
+}
+
+TEST(OutputLock, SecondSinkWithFreshOnTheSamePortTruncatesNothing) {
+  LiveBatch live;
+  ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
+  const std::size_t before = count_lines(live.dir / "out.jsonl");
+  Child intruder = start_zpipe({"sink", "-c", live.file, "--fresh"}, live.dir, "intruder");
+  EXPECT_EQ(intruder.wait(10s), 3) << read_file(live.dir / "intruder.err");
+  EXPECT_NE(read_file(live.dir / "intruder.err").find("cannot bind"), std::string::npos)
+      << "the port is taken: it fails before touching the file\n"
+      << read_file(live.dir / "intruder.err");
+  EXPECT_GE(count_lines(live.dir / "out.jsonl"), before) << "the live file was truncated";
+  live.expect_intact();
+}
+
+TEST(OutputLock, RunOnTheOutputOfALiveBatchIsRefused) {
+  LiveBatch live;
+  ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
+  // `zpipe run` uses in-process endpoints: nothing but the lock stops it.
+  Child run = start_zpipe({"run", live.file}, live.dir, "run");
+  expect_refused(run, live.dir / "run.err", live.sink->pid());
+  live.expect_intact();
+}
+
+TEST(OutputLock, ALockLeftByAKilledSinkDoesNotStopTheNextOne) {
+  TempDir dir;
+  Batch b;
+  b.count = 20;
+  const std::string file = b.write(dir);
+  // What a sink killed with SIGKILL leaves: a lock file naming it, no lock held.
+  write_file(dir / "out.jsonl.lock", "999999 somewhere\n");
+  Child sink = start_zpipe({"sink", "-c", file}, dir, "sink");
+  Child vent = start_zpipe({"ventilator", "-c", file}, dir, "vent");
+  Child worker = start_zpipe({"worker", "-c", file}, dir, "worker");
+  EXPECT_EQ(vent.wait(20s), 0) << read_file(dir / "vent.err");
+  EXPECT_EQ(sink.wait(10s), 0) << read_file(dir / "sink.err");
+  expect_square_records(read_whole_records(dir / "out.jsonl"), b.count);
+}
+
+}  // namespace
+}  // namespace zpipe
