@@ -34,7 +34,7 @@ TEST(ConfigKeys, UnknownNestedKeySuggests) {
 TEST(ConfigKeys, UnknownKeyWithoutNearMatchListsTheValidOnes) {
   EXPECT_EQ(error_of(kHead + "workers:\n  colour: blue\n"),
             "/tmp/x/p.yaml:8:3: unknown key 'workers.colour' (expected one of: count slots "
-            "prefetch name grace)");
+            "prefetch name grace orphan_after)");
 }
 
 TEST(ConfigKeys, MissingRequiredKeys) {

@@ -160,6 +160,36 @@ TEST(Liveness, VentilatorWarnsWhileNoSinkJoinsAndGivesUpAfterItsConnectTimeout) 
   EXPECT_GE(warnings_about(dir / "vent.err", "connect timeout", "no sink"), 1u) << read_file(dir / "vent.err");
 }
 
+// --- orphans --------------------------------------------------------------------------------
+
+// A worker frozen while the batch ended never heard `done`. Continued after the ventilator
+// has gone, it finishes what it held, then, holding nothing and hearing nothing for its
+// orphan period, says so and exits 0 (issue 10: it used to say hello forever, silently).
+TEST(Liveness, WorkerFrozenWhileTheBatchEndedExitsAsAnOrphan) {
+  TempDir dir;
+  Batch b;
+  b.count = 40;
+  b.command = "sleep 0.05; echo $(( {} * {} ))";
+  b.workers = "{ slots: 2, orphan_after: 1500ms }";
+  const std::string file = b.write(dir);
+  Child sink = start_zpipe({"sink", "-c", file}, dir, "sink");
+  Child vent = start_zpipe({"ventilator", "-c", file}, dir, "vent");
+  Child steady = start_zpipe({"worker", "-c", file, "--name", "steady"}, dir, "steady");
+  Child frozen = start_zpipe({"worker", "-c", file, "--name", "frozen"}, dir, "frozen");
+  ASSERT_TRUE(wait_until([&] { return count_lines(dir / "out.jsonl") >= 5; }, 20s)) << read_file(dir / "vent.err");
+  {
+    Frozen stop(frozen);
+    ASSERT_TRUE(stop.stopped());
+    EXPECT_EQ(vent.wait(20s), 0) << "the batch ends without the frozen worker\n" << read_file(dir / "vent.err");
+    EXPECT_EQ(sink.wait(10s), 0) << read_file(dir / "sink.err");
+  }  // SIGCONT: the ventilator is gone
+  EXPECT_EQ(frozen.wait(10s), 0) << read_file(dir / "frozen.err");
+  EXPECT_NE(read_file(dir / "frozen.err").find("the batch ended without this worker"), std::string::npos)
+      << read_file(dir / "frozen.err");
+  EXPECT_EQ(steady.wait(5s), 0) << read_file(dir / "steady.err");
+  expect_square_records(read_whole_records(dir / "out.jsonl"), b.count);
+}
+
 // --- hello first ---------------------------------------------------------------------------
 
 // A refuse whose reason starts with "hello first"; the reason, or what came instead.

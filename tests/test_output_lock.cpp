@@ -113,5 +113,18 @@ TEST(OutputLock, ALockLeftByAKilledSinkDoesNotStopTheNextOne) {
   expect_square_records(read_whole_records(dir / "out.jsonl"), b.count);
 }
 
+// /dev/null (or a FIFO, a terminal) is no journal and is shared by design: never locked.
+TEST(OutputLock, DevNullIsSharedByTwoRunsAtOnce) {
+  TempDir dir;
+  write_file(dir / "p.yaml", "version: 1\nname: devnull\nsource: { range: { count: 4 } }\n"
+                             "task: { shell: \"sleep 0.3; echo {}\" }\nsink: { output: /dev/null }\n"
+                             "workers: { count: 2 }\n");
+  Child a = start_zpipe({"run", (dir / "p.yaml").string()}, dir, "a");
+  Child b = start_zpipe({"run", (dir / "p.yaml").string()}, dir, "b");
+  EXPECT_EQ(a.wait(20s), 0) << read_file(dir / "a.err");
+  EXPECT_EQ(b.wait(20s), 0) << read_file(dir / "b.err");
+  EXPECT_FALSE(std::filesystem::exists("/dev/null.lock"));
+}
+
 }  // namespace
 }  // namespace zpipe

@@ -112,7 +112,8 @@ std::string describe(const Pipeline& pipeline) {
   out << "workers    " << plural(workers.count, "worker", "workers") << " x "
       << plural(workers.slots, "slot", "slots") << ", prefetch " << workers.prefetch
       << ", name " << (workers.name.empty() ? std::string("host:pid") : workers.name)
-      << ", grace " << format_duration(workers.grace) << "\n";
+      << ", grace " << format_duration(workers.grace) << ", orphan after "
+      << (workers.orphan_after ? format_duration(*workers.orphan_after) : std::string("3 silence periods")) << "\n";
   if (pipeline.halt.after_failures > 0) {
     out << "halt       after " << plural(pipeline.halt.after_failures, "failed task", "failed tasks")
         << " (failed or timed out)\n";

@@ -145,7 +145,7 @@ WorkersSpec read_workers(const Context& ctx, const Field* field) {
   WorkersSpec spec;
   if (field == nullptr) return spec;
   const MapReader map(ctx, field->value, field->path, field->key.Mark());
-  map.reject_unknown({"count", "slots", "prefetch", "name", "grace"});
+  map.reject_unknown({"count", "slots", "prefetch", "name", "grace", "orphan_after"});
   if (const Field* count = map.find("count"))
     spec.count = static_cast<std::uint32_t>(read_uint(ctx, *count, 1, max_u32));
   if (const Field* slots = map.find("slots"))
@@ -154,6 +154,7 @@ WorkersSpec read_workers(const Context& ctx, const Field* field) {
     spec.prefetch = static_cast<std::uint32_t>(read_uint(ctx, *prefetch, 0, max_u32));
   if (const Field* name = map.find("name")) spec.name = detail::read_string(ctx, *name, true);
   if (const Field* grace = map.find("grace")) spec.grace = detail::read_duration(ctx, *grace);
+  if (const Field* orphan = map.find("orphan_after")) spec.orphan_after = detail::read_duration(ctx, *orphan);
   return spec;
 }
 

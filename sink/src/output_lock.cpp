@@ -36,7 +36,9 @@ std::string holder_of(int fd) {
 }  // namespace
 
 OutputLock::OutputLock(const std::string& output) {
-  if (output.empty()) return;
+  // Only a file is a journal: /dev/null, a FIFO or a terminal is shared by design.
+  struct stat st {};
+  if (output.empty() || (::stat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode))) return;
   const std::string path = output + ".lock";
   for (;;) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -14,7 +14,8 @@ namespace zpipe::sink {
 
 class OutputLock {
 public:
-  // Locks `output` (no lock for an empty path: stdout).
+  // Locks `output`: a regular file, or one not made yet (no lock for stdout, /dev/null, a
+  // FIFO or a terminal).
   explicit OutputLock(const std::string& output);
   ~OutputLock();
   OutputLock(const OutputLock&) = delete;

@@ -139,6 +139,20 @@ struct Worker::State {
     sink_timer->at(waiting_for_sink.check(sink_missing_since, kFirstSinkWarning));
   }
 
+  // Left over from a batch that ended without us (frozen or cut off when `done` went out):
+  // nothing held, and a ventilator we knew silent for long. The session's beat wakes the
+  // loop every heartbeat, so turn() sees it.
+  bool orphaned() const {
+    if (options.keep_alive || !session.welcomed()) return false;  // any start order; k8s waits
+    const auto& configured = pipeline.workers.orphan_after;
+    const Clock::duration limit = configured ? Clock::duration(*configured) : 3 * session.silence_limit();
+    if (session.silence() < limit) return false;
+    spdlog::warn("worker '{}': no answer from the ventilator at {} for {:.0f} s and no task held: the batch "
+                 "ended without this worker; exiting",
+                 options.name, options.ventilator, std::chrono::duration<double>(session.silence()).count());
+    return true;
+  }
+
   // Tasks that reached a leaving worker (sent before its bye arrived): never started.
   void hand_back(std::vector<core::TaskItem>&& items) {
     core::Bye bye;
@@ -248,6 +262,7 @@ struct Worker::State {
     if (drain_requested.load() && !leaving) leave();
     const bool idle = held == 0 && pending.items.empty();
     if (leaving && idle) return finish();
+    if (idle && orphaned()) return finish();
     if (batch_done && idle) {
       if (!options.keep_alive) return finish();
       session.say(core::Bye{true, {}});  // gone from this batch; the next ventilator gets a hello

@@ -82,6 +82,10 @@ struct WorkersSpec {
   std::uint32_t prefetch = 0;  // extra tasks a worker may hold beyond its slots
   std::string name;            // worker name in records; empty = host:pid
   Duration grace{30000};       // on SIGTERM/SIGINT: time to finish running tasks before handing them back
+  // A worker (without --keep-alive) that holds nothing and has heard nothing from the
+  // ventilator this long is an orphan of a batch that ended without it: it exits. Unset =
+  // 3 silence periods (heartbeat x liveness, as the welcome says).
+  std::optional<Duration> orphan_after;
 };
 
 // Stop the batch early, like GNU parallel's --halt.

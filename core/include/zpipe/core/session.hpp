@@ -62,6 +62,8 @@ public:
   Clock::duration heartbeat() const { return heartbeat_; }
   Clock::duration silence_limit() const { return heartbeat_ * liveness_; }
   bool welcomed() const { return welcomed_; }
+  // How long the ventilator has said nothing at all.
+  Clock::duration silence() const { return Clock::now() - last_heard_; }
   bool outbox_empty() const { return outbox_.empty(); }
   std::uint64_t dropped_sends() const { return dropped_sends_; }
 
