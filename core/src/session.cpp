@@ -19,6 +19,7 @@ constexpr int kMaxReceive = 1024;
 constexpr auto kFirstWarning = std::chrono::seconds(1);
 
 constexpr std::string_view kHelloFirst = "hello first";
+constexpr std::string_view kWait = "wait:";
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -121,6 +122,12 @@ void VentilatorSession::on_readable() {
                refuse && std::string_view(refuse->reason).starts_with(kHelloFirst)) {
       spdlog::debug("{}: the ventilator does not know us ({}); saying hello", settings_.who, refuse->reason);
       reintroduce();
+    } else if (refuse && std::string_view(refuse->reason).starts_with(kWait)) {
+      // Not now (another sink is live): say nothing until one silence period has passed,
+      // then introduce us again. A heartbeat meanwhile would only be refused as a stranger's.
+      spdlog::warn("{}: the ventilator at {} says {}; asking again in {:.1f} s", settings_.who, settings_.endpoint,
+                   refuse->reason, seconds(silence_limit()));
+      retry_at_ = now + silence_limit();
     } else if (!std::holds_alternative<Heartbeat>(in.message)) {
       on_message_(std::move(in.message));
     }
@@ -130,7 +137,12 @@ void VentilatorSession::on_readable() {
 
 void VentilatorSession::beat() {
   const auto now = Clock::now();
-  if (now - last_heard_ > silence_limit() && now - last_hello_ >= silence_limit()) {
+  if (retry_at_) {
+    if (now >= *retry_at_) {
+      retry_at_.reset();
+      reintroduce();
+    }
+  } else if (now - last_heard_ > silence_limit() && now - last_hello_ >= silence_limit()) {
     // Gone, restarted, or cut off: a (new) ventilator must learn who we are.
     spdlog::debug("{}: ventilator silent for {:.1f} s, saying hello again", settings_.who,
                   seconds(now - last_heard_));

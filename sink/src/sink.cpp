@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -33,6 +34,11 @@ constexpr std::size_t kRangesPerHave = 1u << 20;
 constexpr auto kFsyncInterval = std::chrono::seconds(1);
 // The longest wait for the ventilator's `done` once every record is written.
 constexpr auto kMaxDoneWait = std::chrono::seconds(2);
+
+std::uint64_t random_u64() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) | device();
+}
 
 JournalScan open_journal(const Options& o) {
   if (!o.resume || o.output.empty()) return {};
@@ -78,6 +84,9 @@ struct Sink::State {
   core::VentilatorSession session;
   std::atomic<bool> stop_requested{false};
   std::optional<OutputLock> lock;  // before the writer: released after the file is closed
+  // "sink:" and 16 random hex digits, the name of this process in its hello: the
+  // ventilator tells a restarted sink from a second one by it.
+  const std::string incarnation = fmt::format("sink:{:016x}", random_u64());
   bool ventilator_done = false;  // the ventilator has every ack: the batch is over
   bool closing = false;          // every record written: waiting for `done`
   core::Loop::Timer* closing_timer = nullptr;
@@ -100,7 +109,7 @@ struct Sink::State {
   // Introduces the sink and lists every id it already has a record of, so a (re)started
   // ventilator neither waits for those nor sends them again.
   void hello(core::VentilatorSession& session) {
-    session.say(core::Hello{core::Role::sink, config::task_fingerprint(pipeline.task), 0, "sink"});
+    session.say(core::Hello{core::Role::sink, config::task_fingerprint(pipeline.task), 0, incarnation});
     core::DoneSet have = received;
     for (const auto& [id, entry] : waiting) have.erase(id);
     const std::vector<core::IdRange> ranges = have.ranges();

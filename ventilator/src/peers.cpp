@@ -1,5 +1,7 @@
 // The ventilator's peers: hello and welcome, the sink's inventory, workers leaving,
 // strangers, and liveness (heartbeats out, silent peers presumed dead).
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "state.hpp"
@@ -16,6 +18,7 @@ void Ventilator::State::on_hello(const std::string& id, const core::Hello& hello
     send_to(id, core::Refuse{reason});
     return;
   }
+  if (hello.role == core::Role::sink && !admit_sink(id, hello.name)) return;
   auto [it, fresh] = peers.try_emplace(id);
   Peer& peer = it->second;
   peer.role = hello.role;
@@ -33,6 +36,32 @@ void Ventilator::State::on_hello(const std::string& id, const core::Hello& hello
                             pipeline.ventilator.liveness});
 }
 
+// One sink per batch. The same sink process on a new connection (its name, "sink:" and a
+// random incarnation, is the same) replaces its old one. Another sink, while the known one
+// is alive, would take the batch over (its records elsewhere, everything in flight run
+// again): it is told to wait until the known one is presumed dead, as a restarted sink is.
+bool Ventilator::State::admit_sink(const std::string& id, const std::string& incarnation) {
+  const auto known = std::find_if(peers.begin(), peers.end(), [&](const auto& entry) {
+    return entry.first != id && entry.second.role == core::Role::sink;
+  });
+  if (known == peers.end()) return true;
+  if (known->second.name == incarnation) {
+    if (sink == known->first) lose_sink();
+    peers.erase(known);
+    return true;
+  }
+  const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  const std::string reason = fmt::format(
+      "wait: another sink ({}) is live (heard {} ms ago); a second sink would take the batch over. Stop one "
+      "of them; a restarted sink is let in once the old one is presumed dead ({} ms of silence)",
+      known->second.name, ms(Clock::now() - known->second.last_seen), ms(silence_limit));
+  if (strangers.insert(id).second) {  // once per heartbeat
+    spdlog::error("ventilator: refused a second sink, {}: {}", incarnation, reason.substr(6));
+    send_to(id, core::Refuse{reason});
+  }
+  return false;
+}
+
 void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
   report.failed = std::max(report.failed, have.failed_total);
   for (const auto& range : have.ranges) leases.done(range);
@@ -44,7 +73,7 @@ void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
   sink = id;
   total_sent = false;  // a (re)started sink must learn the total
   waiting_for_sink.over(sink_missing_since);
-  spdlog::info("ventilator: sink joined");
+  spdlog::info("ventilator: sink '{}' joined", peers.at(id).name);
 }
 
 void Ventilator::State::on_bye(const std::string& id, const Peer& peer, const core::Bye& bye) {

@@ -96,6 +96,7 @@ struct Ventilator::State {
   // peers.cpp: who is there
   void handle(const core::Received& in);
   void on_hello(const std::string& id, const core::Hello& hello);
+  bool admit_sink(const std::string& id, const std::string& incarnation);
   void on_have(const std::string& id, const core::Have& have);
   void on_bye(const std::string& id, const Peer& peer, const core::Bye& bye);
   void on_stranger(const std::string& id);

@@ -6,6 +6,8 @@
 //   heartbeat every beat     unless something else went out
 //   silence > beat×liveness  hello again (the ventilator restarted, or the network healed)
 //   refuse "hello first"     hello again at once (the ventilator does not know us)
+//   refuse "wait: ..."       silent for a silence period, then hello again (another sink
+//                            is live); any other refuse goes to the role: it is final
 //   no answer for a while    a warning naming the endpoint, repeated with backoff;
 //                            with a connect timeout, give up (WaitTimeout)
 //
@@ -90,6 +92,7 @@ private:
   std::uint64_t dropped_sends_ = 0;
   Clock::time_point last_heard_;  // any message from the ventilator (or our start)
   Clock::time_point last_hello_;  // our last (re)introduction
+  std::optional<Clock::time_point> retry_at_;  // told to wait: the next hello is due then
 };
 
 }  // namespace zpipe::core

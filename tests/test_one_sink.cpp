@@ -1,7 +1,8 @@
-// Issue 10, "two writers on one output": a second sink, or `zpipe run`, aimed at the output
-// of a live batch fails at once (exit 3, naming the holder) without reading, cutting or
-// truncating the file, and the live batch ends with every record exactly once.
-// The real binary, real processes, real ports.
+// Issue 10, "two writers on one output" and "a second sink hijacks the batch": a second
+// sink, or `zpipe run`, aimed at the output of a live batch fails at once (exit 3, naming
+// the holder) without reading, cutting or truncating the file; a second sink with an output
+// of its own is told to wait by the ventilator. Either way the live batch ends with every
+// record exactly once. The real binary, real processes, real ports.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -67,7 +68,7 @@ void expect_refused(Child& intruder, const std::filesystem::path& err, pid_t hol
       << text;
 }
 
-TEST(OutputLock, SecondSinkOnAnotherPortIsRefusedAndTheBatchKeepsItsFile) {
+TEST(OneSink, SecondSinkOnAnotherPortIsRefusedAndTheBatchKeepsItsFile) {
   LiveBatch live;
   ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
   const std::string other_port = "tcp://127.0.0.1:" + std::to_string(free_port());
@@ -76,7 +77,7 @@ TEST(OutputLock, SecondSinkOnAnotherPortIsRefusedAndTheBatchKeepsItsFile) {
   live.expect_intact();
 }
 
-TEST(OutputLock, SecondSinkWithFreshOnTheSamePortTruncatesNothing) {
+TEST(OneSink, SecondSinkWithFreshOnTheSamePortTruncatesNothing) {
   LiveBatch live;
   ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
   const std::size_t before = count_lines(live.dir / "out.jsonl");
@@ -89,7 +90,7 @@ TEST(OutputLock, SecondSinkWithFreshOnTheSamePortTruncatesNothing) {
   live.expect_intact();
 }
 
-TEST(OutputLock, RunOnTheOutputOfALiveBatchIsRefused) {
+TEST(OneSink, RunOnTheOutputOfALiveBatchIsRefused) {
   LiveBatch live;
   ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
   // `zpipe run` uses in-process endpoints: nothing but the lock stops it.
@@ -98,7 +99,7 @@ TEST(OutputLock, RunOnTheOutputOfALiveBatchIsRefused) {
   live.expect_intact();
 }
 
-TEST(OutputLock, ALockLeftByAKilledSinkDoesNotStopTheNextOne) {
+TEST(OneSink, ALockLeftByAKilledSinkDoesNotStopTheNextOne) {
   TempDir dir;
   Batch b;
   b.count = 20;
@@ -113,8 +114,30 @@ TEST(OutputLock, ALockLeftByAKilledSinkDoesNotStopTheNextOne) {
   expect_square_records(read_whole_records(dir / "out.jsonl"), b.count);
 }
 
+// A second sink with its own output and port is no restart of the known one (its hello
+// carries another incarnation): the ventilator tells it to wait, nothing in flight runs
+// again, and it records nothing.
+TEST(OneSink, ASecondSinkWithItsOwnOutputCannotTakeTheBatchOver) {
+  LiveBatch live;
+  ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
+  const std::string other_port = "tcp://127.0.0.1:" + std::to_string(free_port());
+  const auto other_output = live.dir / "other.jsonl";
+  Child intruder = start_zpipe({"sink", "-c", live.file, "--sink", other_port, "--output", other_output.string()},
+                               live.dir, "intruder");
+  EXPECT_TRUE(wait_until([&] { return read_file(live.dir / "intruder.err").find("another sink") != std::string::npos; },
+                         10s))
+      << "the second sink must be told why it is not let in\n"
+      << read_file(live.dir / "intruder.err");
+  live.expect_intact();
+  const std::string vent_log = read_file(live.dir / "vent.err");
+  EXPECT_NE(vent_log.find("refused a second sink"), std::string::npos) << vent_log;
+  EXPECT_EQ(vent_log.find("(re)joined"), std::string::npos) << "the batch was taken over\n" << vent_log;
+  EXPECT_EQ(summary_of(live.dir / "s.json")["duplicates"], 0);
+  EXPECT_TRUE(read_whole_records(other_output).empty());
+}
+
 // /dev/null (or a FIFO, a terminal) is no journal and is shared by design: never locked.
-TEST(OutputLock, DevNullIsSharedByTwoRunsAtOnce) {
+TEST(OneSink, DevNullIsSharedByTwoRunsAtOnce) {
   TempDir dir;
   write_file(dir / "p.yaml", "version: 1\nname: devnull\nsource: { range: { count: 4 } }\n"
                              "task: { shell: \"sleep 0.3; echo {}\" }\nsink: { output: /dev/null }\n"
