@@ -52,6 +52,9 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
   cmd->add_option("--retries", o.retries, "Extra attempts for a failed task")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--resume", o.resume, "Continue the output file: run only tasks that have no record in it");
   cmd->add_flag("--resume-failed", o.resume_failed, "Like --resume, and run failed or timed-out tasks again");
+  cmd->add_flag("--repair", o.repair,
+                "With --resume: remove journal lines that are not whole records, duplicates and ids beyond the "
+                "batch (their tasks run again) instead of refusing the file");
   cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
       ->check(CLI::PositiveNumber);
   return cmd;
@@ -82,6 +85,8 @@ int run_run(const RunOptions& o) {
     sink_options.ordered = p.sink.ordered;
     sink_options.resume = p.resume;
     sink_options.resume_failed = o.resume_failed;
+    sink_options.repair = o.repair;
+    if (o.repair && !p.resume) throw config::ConfigError("--repair goes with --resume (or resume: true): it mends the journal");
     sink_options.fsync = to_sink_fsync(p.sink.fsync);
     // Parallel mode without --output prints each task's output like GNU parallel does.
     sink_options.format = o.parallel_mode && o.output.empty() ? sink::Format::text : sink::Format::jsonl;

@@ -17,6 +17,10 @@ CLI::App* setup_sink(CLI::App& app, SinkOptions& o) {
   cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
   cmd->add_flag("--fresh", o.fresh,
                 "Truncate the output file; by default an existing one is the journal this sink continues");
+  cmd->add_flag("--repair", o.repair,
+                "Remove journal lines that are not whole records, duplicates and ids beyond the batch (their tasks "
+                "run again) instead of refusing the file")
+      ->excludes("--fresh");
   return cmd;
 }
 
@@ -31,6 +35,7 @@ int run_sink(const SinkOptions& o) {
     options.ordered = p.sink.ordered;
     // A sink is a service: restarted after a crash it must continue its journal, not erase it.
     options.resume = !o.fresh && !options.output.empty();
+    options.repair = o.repair;
     if (options.output.empty()) require_stdout("the records");
     options.fsync = to_sink_fsync(p.sink.fsync);
     options.connect_timeout = connect_timeout(o);

@@ -22,6 +22,7 @@ struct RunOptions {
   int retries = -1;                    // --retries N (-1 = from the file / 0)
   bool resume = false;                 // --resume: run only tasks without a record in --output
   bool resume_failed = false;          // --resume-failed: also run again those that failed
+  bool repair = false;                 // --repair: remove bad journal lines instead of refusing
   std::uint64_t halt_on_failure = 0;   // --halt-on-failure N
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
@@ -51,6 +52,7 @@ struct SinkOptions : RoleOptions {
   std::string output;
   std::string summary;
   bool fresh = false;  // --fresh: truncate the output instead of continuing it
+  bool repair = false;  // --repair: remove bad journal lines instead of refusing the file
 };
 CLI::App* setup_sink(CLI::App& app, SinkOptions& options);
 int run_sink(const SinkOptions& options);

@@ -3,97 +3,146 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "record_check.hpp"
 
 namespace zpipe::sink {
 namespace {
-
-struct Record {
-  std::uint64_t id = 0;
-  std::string_view status;
-};
-
-// Our records start with {"id":N, and carry "status":"..." after the input. String values
-// are JSON-escaped (a quote inside is \"), so the first ,"status":" is the real field.
-bool parse_record(std::string_view line, Record& out) {
-  constexpr std::string_view prefix = "{\"id\":";
-  if (line.substr(0, prefix.size()) != prefix) return false;
-  const char* begin = line.data() + prefix.size();
-  const auto [end, ec] = std::from_chars(begin, line.data() + line.size(), out.id);
-  if (ec != std::errc() || out.id == 0 || end == begin || *end != ',') return false;
-  constexpr std::string_view key = ",\"status\":\"";
-  const auto at = line.find(key);
-  if (at == std::string_view::npos) return false;
-  const auto close = line.find('"', at + key.size());
-  if (close == std::string_view::npos) return false;
-  out.status = line.substr(at + key.size(), close - at - key.size());
-  return out.status == "ok" || out.status == "failed" || out.status == "timeout";
-}
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw std::runtime_error(path + ": " + what);
 }
 
-}  // namespace
-
-JournalScan scan_journal(const std::string& path, bool drop_failed) {
-  JournalScan scan;
-  if (path.empty() || !std::filesystem::is_regular_file(path)) return scan;
-  std::FILE* in = std::fopen(path.c_str(), "rb");
-  if (!in) fail(path, std::string("cannot read journal: ") + std::strerror(errno));
-
-  const std::string kept_path = path + ".zpipe-rewrite";
-  std::FILE* kept = nullptr;
-  if (drop_failed) {
-    kept = std::fopen(kept_path.c_str(), "wb");
-    if (!kept) fail(kept_path, std::string("cannot write: ") + std::strerror(errno));
+// Whole lines of a file, each with its number and whether its newline was there.
+class Lines {
+public:
+  explicit Lines(const std::string& path) : path_(path), file_(std::fopen(path.c_str(), "rb")) {
+    if (!file_) fail(path, std::string("cannot read journal: ") + std::strerror(errno));
   }
+  ~Lines() {
+    std::fclose(file_);
+    std::free(buffer_);
+  }
+  Lines(const Lines&) = delete;
+  Lines& operator=(const Lines&) = delete;
 
-  char* buffer = nullptr;
-  std::size_t capacity = 0;
-  std::uint64_t good_bytes = 0, line_number = 0;
-  ssize_t n = 0;
-  while ((n = ::getline(&buffer, &capacity, in)) > 0) {
-    ++line_number;
-    const std::string_view line(buffer, static_cast<std::size_t>(n));
-    if (line.back() != '\n') break;  // torn: the crash hit mid-line
-    Record record;
-    if (!parse_record(line.substr(0, line.size() - 1), record)) {
-      std::free(buffer);
-      std::fclose(in);
-      if (kept) std::fclose(kept);
-      fail(path, "line " + std::to_string(line_number) + " is not a zpipe record; refusing to use this file as " +
-                     "the journal (move it away or choose another output)");
+  // The next line (its newline included, when it has one); false at the end.
+  bool next(std::string_view& line) {
+    const ssize_t n = ::getline(&buffer_, &capacity_, file_);
+    if (n <= 0) {
+      if (std::ferror(file_)) fail(path_, "read error while scanning the journal");
+      return false;
     }
-    good_bytes += static_cast<std::uint64_t>(n);
-    const bool ok = record.status == "ok";
-    if (drop_failed && !ok) {
-      ++scan.dropped;
+    ++number_;
+    line = std::string_view(buffer_, static_cast<std::size_t>(n));
+    return true;
+  }
+  std::uint64_t number() const { return number_; }
+
+private:
+  std::string path_;
+  std::FILE* file_;
+  char* buffer_ = nullptr;
+  std::size_t capacity_ = 0;
+  std::uint64_t number_ = 0;
+};
+
+struct Problem {
+  std::uint64_t line;
+  std::string what;
+};
+
+// Writes the lines of `path` to keep into a temporary file, then renames it over `path`:
+// at every moment the journal is either the old file or the new one, whole.
+void rewrite(const std::string& path, const std::vector<Problem>& problems, bool drop_failed) {
+  const std::string kept_path = path + ".zpipe-rewrite";
+  std::FILE* kept = std::fopen(kept_path.c_str(), "wb");
+  if (!kept) fail(kept_path, std::string("cannot write: ") + std::strerror(errno));
+  Lines lines(path);
+  std::string_view line;
+  auto problem = problems.begin();
+  while (lines.next(line)) {
+    if (line.back() != '\n') break;  // the torn last line goes
+    if (problem != problems.end() && problem->line == lines.number()) {
+      ++problem;
       continue;
     }
-    if (!scan.ids.insert(record.id)) continue;  // a duplicate line from an older zpipe: keep the first
-    if (ok) ++scan.ok;
-    else if (record.status == "failed") ++scan.failed;
-    else ++scan.timeout;
-    if (kept && std::fwrite(line.data(), 1, line.size(), kept) != line.size())
+    CheckedRecord record;
+    if (drop_failed && !check_record(line.substr(0, line.size() - 1), record) && record.status != "ok") continue;
+    if (std::fwrite(line.data(), 1, line.size(), kept) != line.size()) {
+      std::fclose(kept);
       fail(kept_path, std::string("write failed: ") + std::strerror(errno));
+    }
   }
-  std::free(buffer);
-  const bool read_error = std::ferror(in);
-  std::fclose(in);
-  if (read_error) fail(path, "read error while scanning the journal");
+  const bool flushed = std::fflush(kept) == 0 && ::fsync(::fileno(kept)) == 0;
+  std::fclose(kept);
+  if (!flushed) fail(kept_path, std::string("write failed: ") + std::strerror(errno));
+  std::filesystem::rename(kept_path, path);
+}
 
-  if (kept) {
-    if (std::fflush(kept) != 0 || ::fsync(::fileno(kept)) != 0)
-      fail(kept_path, std::string("write failed: ") + std::strerror(errno));
-    std::fclose(kept);
-    std::filesystem::rename(kept_path, path);
+}  // namespace
+
+JournalScan scan_journal(const std::string& path, const JournalChecks& checks) {
+  JournalScan scan;
+  if (path.empty() || !std::filesystem::is_regular_file(path)) return scan;
+
+  std::vector<Problem> problems;
+  std::uint64_t good_bytes = 0;
+  {
+    Lines lines(path);
+    std::string_view line;
+    while (lines.next(line)) {
+      if (line.back() != '\n') break;  // torn: the crash hit mid-line
+      good_bytes += line.size();
+      CheckedRecord record;
+      if (auto wrong = check_record(line.substr(0, line.size() - 1), record)) {
+        problems.push_back({lines.number(), "not a whole zpipe record (" + *wrong + ")"});
+        continue;
+      }
+      if (checks.total && record.id > *checks.total) {
+        problems.push_back({lines.number(), "id " + std::to_string(record.id) + " is beyond the batch's " +
+                                                std::to_string(*checks.total) + " tasks"});
+        continue;
+      }
+      if (checks.drop_failed && record.status != "ok") {
+        ++scan.dropped;
+        continue;
+      }
+      if (!scan.ids.insert(record.id)) {
+        problems.push_back({lines.number(), "a second record for id " + std::to_string(record.id)});
+        continue;
+      }
+      scan.max_id = std::max(scan.max_id, record.id);
+      if (record.status == "ok") ++scan.ok;
+      else if (record.status == "failed") ++scan.failed;
+      else ++scan.timeout;
+    }
+  }
+
+  if (!problems.empty() && !checks.repair) {
+    const Problem& first = problems.front();
+    const std::string more =
+        problems.size() > 1 ? " (and " + std::to_string(problems.size() - 1) + " more such lines)" : "";
+    throw std::runtime_error(path + ":" + std::to_string(first.line) + ": " + first.what + more +
+                             "; refusing to use this file as the journal: run again with --repair to remove "
+                             "such lines (their tasks run again), or move the file away");
+  }
+  for (const Problem& p : problems) spdlog::warn("sink: {}:{}: removed: {}", path, p.line, p.what);
+  scan.repaired = problems.size();
+
+  if (!problems.empty() || scan.dropped > 0) {
+    rewrite(path, problems, checks.drop_failed);
     return scan;
   }
   const auto size = std::filesystem::file_size(path);

@@ -1,9 +1,14 @@
 #pragma once
 // The sink's output file is its journal: on a restart (or --resume) it is read back to
-// learn which tasks already have a record, so none is written twice.
-// Error style: exceptions (std::runtime_error) for an unreadable or corrupt journal.
+// learn which tasks already have a record, so none is written twice. It is checked, not
+// trusted: every line must be a whole record (record_check.hpp), of an id not seen before
+// and within the batch. A line that is not is refused with FILE:LINE and what is wrong, or,
+// with `repair`, removed (the file is rewritten through a temporary file and a rename, and
+// every removal is logged).
+// Error style: exceptions (std::runtime_error) for an unreadable or refused journal.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "zpipe/core/done_set.hpp"
@@ -17,11 +22,18 @@ struct JournalScan {
   std::uint64_t timeout = 0;    // status timeout
   std::uint64_t torn_bytes = 0; // bytes of an unfinished last line cut off
   std::uint64_t dropped = 0;    // failed/timeout records removed (drop_failed)
+  std::uint64_t repaired = 0;   // bad lines removed (repair)
+  std::uint64_t max_id = 0;     // the largest id kept
+};
+
+struct JournalChecks {
+  bool drop_failed = false;            // remove records whose status is not ok: they run again
+  bool repair = false;                 // remove bad lines instead of refusing the file
+  std::optional<std::uint64_t> total;  // the batch's size, when the source tells it up front
 };
 
 // Reads `path` if it exists (a missing file is an empty journal). A last line without its
-// newline is a write torn by a crash: it is truncated away. With `drop_failed`, records
-// whose status is not ok are removed (the file is rewritten), so those tasks run again.
-JournalScan scan_journal(const std::string& path, bool drop_failed);
+// newline is a write torn by a crash: it is truncated away.
+JournalScan scan_journal(const std::string& path, const JournalChecks& checks);
 
 }  // namespace zpipe::sink

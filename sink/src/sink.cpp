@@ -40,9 +40,18 @@ std::uint64_t random_u64() {
   return (std::uint64_t{device()} << 32) | device();
 }
 
-JournalScan open_journal(const Options& o) {
+// The batch's size when the pipeline file tells it (a range, items); a lines source's is
+// known only once the ventilator has read it all.
+std::optional<std::uint64_t> size_of(const config::Source& source) {
+  if (const auto* range = std::get_if<config::RangeSource>(&source)) return range->count;
+  if (const auto* items = std::get_if<config::ItemsSource>(&source)) return items->items.size();
+  return std::nullopt;
+}
+
+JournalScan open_journal(const Options& o, const config::Pipeline& p) {
   if (!o.resume || o.output.empty()) return {};
-  JournalScan scan = scan_journal(o.output, o.resume_failed);
+  JournalScan scan = scan_journal(o.output, {o.resume_failed, o.repair, size_of(p.source)});
+  if (scan.repaired > 0) spdlog::warn("sink: {}: removed {} bad lines (--repair)", o.output, scan.repaired);
   if (scan.torn_bytes > 0)
     spdlog::warn("sink: {}: cut a torn last line ({} bytes) left by a crash", o.output, scan.torn_bytes);
   if (scan.dropped > 0) spdlog::info("sink: {}: removed {} failed records to run again", o.output, scan.dropped);
@@ -65,7 +74,8 @@ struct Sink::State {
     core::configure_socket(pull);
     core::bind(pull, options.bind);
     lock.emplace(options.output);
-    JournalScan scan = open_journal(options);
+    JournalScan scan = open_journal(options, p);
+    journal_max_id = scan.max_id;
     received = std::move(scan.ids);
     written = received.count();
     summary.resumed = written;
@@ -94,6 +104,7 @@ struct Sink::State {
 
   core::DoneSet received;           // ids with a record, or (ordered) waiting for their turn
   std::uint64_t written = 0;        // ids with a record in the file
+  core::TaskId journal_max_id = 0;  // the largest id the journal held at start
   std::optional<std::uint64_t> total;
   // Records for ids beyond the total, written before it was known (a hostile or confused
   // peer, or a journal of a larger batch): they do not count towards the batch's end.
@@ -197,6 +208,11 @@ struct Sink::State {
   void on_control(core::Message&& m) {
     if (const auto* t = std::get_if<core::Total>(&m)) {
       total = t->total;
+      if (journal_max_id > *total)
+        throw std::runtime_error(fmt::format(
+            "{}: the journal holds a record of id {}, beyond the batch's {} tasks (the journal of another batch?); "
+            "move the file away, or start the sink with --fresh",
+            options.output, journal_max_id, *total));
       count_beyond_total();
       spdlog::debug("sink: batch total {}", t->total);
     } else if (std::holds_alternative<core::Done>(m)) {

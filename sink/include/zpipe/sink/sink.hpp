@@ -43,6 +43,7 @@ struct Options {
   std::string summary;     // optional JSON summary file
   bool resume = false;     // continue an existing output file (the journal) instead of truncating it
   bool resume_failed = false;  // with resume: drop failed/timeout records so those tasks run again
+  bool repair = false;         // with resume: remove bad journal lines instead of refusing the file
   Fsync fsync = Fsync::interval;
   // Give up (core::WaitTimeout from run()) when the ventilator has not answered for this
   // long; unset = keep trying.
