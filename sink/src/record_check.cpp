@@ -46,29 +46,23 @@ public:
     }
     return fail("a string that does not end");
   }
-  bool unsigned_number(std::uint64_t& value) {
+  template <typename Number>
+  bool number(Number& value, const char* expected = "expected a number") {
     const char* begin = line_.data() + at_;
     const auto [end, ec] = std::from_chars(begin, line_.data() + line_.size(), value);
-    if (ec != std::errc() || end == begin) return fail("expected a number");
+    if (ec != std::errc() || end == begin) return fail(expected);
     at_ += static_cast<std::size_t>(end - begin);
     return true;
   }
   bool exit_code() {
-    if (line_.substr(at_, 4) == "null") {
-      at_ += 4;
-      return true;
-    }
+    if (optional_literal("null")) return true;
     int value = 0;
-    const char* begin = line_.data() + at_;
-    const auto [end, ec] = std::from_chars(begin, line_.data() + line_.size(), value);
-    if (ec != std::errc() || end == begin) return fail("expected an exit code or null");
-    at_ += static_cast<std::size_t>(end - begin);
-    return true;
+    return number(value, "expected an exit code or null");
   }
   // Milliseconds as the writer prints them: digits, then at most three decimals.
   bool milliseconds() {
     std::uint64_t whole = 0;
-    if (!unsigned_number(whole)) return false;
+    if (!number(whole)) return false;
     if (at_ < line_.size() && line_[at_] == '.') {
       std::size_t n = 0;
       for (++at_; at_ < line_.size() && is_digit(line_[at_]); ++at_) ++n;
@@ -109,9 +103,9 @@ private:
 std::optional<std::string> check_record(std::string_view line, CheckedRecord& out) {
   Reader r(line);
   std::uint64_t attempts = 0;
-  const bool whole = r.literal("{\"id\":") && r.unsigned_number(out.id) && r.literal(",\"input\":") && r.string() &&
+  const bool whole = r.literal("{\"id\":") && r.number(out.id) && r.literal(",\"input\":") && r.string() &&
                      r.literal(",\"status\":\"") && r.status(out.status) && r.literal(",\"exit_code\":") &&
-                     r.exit_code() && r.literal(",\"attempts\":") && r.unsigned_number(attempts) &&
+                     r.exit_code() && r.literal(",\"attempts\":") && r.number(attempts) &&
                      r.literal(",\"worker\":") && r.string() && r.literal(",\"output\":") && r.string() &&
                      r.literal(",\"stderr\":") && r.string() && r.literal(",\"ms\":") && r.milliseconds() &&
                      (r.optional_literal(",\"truncated\":true}") || r.literal("}")) && r.at_end();
