@@ -88,7 +88,7 @@ void sink_killed_round(std::size_t kill_after) {
   EXPECT_EQ(w1.wait(30s), 0) << read_file(dir / "w1.err");
   EXPECT_EQ(w2.wait(30s), 0) << read_file(dir / "w2.err");
   EXPECT_EQ(vent.wait(10s), 0) << read_file(dir / "vent.err");
-  EXPECT_EQ(sink->wait(10s), 0) << read_file(dir / "sink2.err");
+  EXPECT_EQ(sink->wait(10s), 0) << read_file(dir / "sink2.err") << "VENT\n" << read_file(dir / "vent.err");
 
   const std::string sink_log = read_file(dir / "sink2.err");
   EXPECT_NE(sink_log.find("cut a torn last line"), std::string::npos) << sink_log;

@@ -246,7 +246,11 @@ struct Sink::State {
   void turn() {
     if (!started && session.welcomed()) started = Clock::now();
     flush_and_ack();
-    if (stop_requested.load() || !summary.halted.empty() || ventilator_done) return loop.quit();
+    if (stop_requested.load()) return loop.quit();
+    if (!summary.halted.empty() || ventilator_done) {
+      session.say(core::Bye{true, {}});  // the ventilator waits for it: `done` arrived
+      return loop.quit();
+    }
     // Every record is written: stay until the ventilator's `done` says our last acks
     // arrived (a process that exits right after a send can have its last bytes reset away
     // by TCP), but not forever: a ventilator may be gone.

@@ -181,13 +181,13 @@ void Ventilator::State::beat() {
   beat_timer->after(heartbeat);
 }
 
-// After the end, a worker's bye{final} is its goodbye; anything else from a worker or a
+// After the end, a bye{final} is a peer's goodbye; anything else from a worker or a
 // stranger is answered with `done` (the sink's late acks need no answer).
 void Ventilator::State::after_end(const core::Received& in) {
   const auto* bye = std::get_if<core::Bye>(&in.message);
   if (bye && bye->final) {
-    std::erase(workers, in.routing_id);
-    if (workers.empty()) loop.quit();
+    std::erase(awaiting_goodbye, in.routing_id);
+    if (awaiting_goodbye.empty()) loop.quit();
   } else if (sink != in.routing_id) {
     send_to(in.routing_id, core::Done{});
   }

@@ -78,6 +78,7 @@ struct Ventilator::State {
   core::Loop::Timer* sink_timer = nullptr;
   core::Loop::Timer* end_timer = nullptr;  // ends the wait for the workers' goodbyes
   bool ended = false;                      // done sent: only goodbyes are awaited
+  std::vector<std::string> awaiting_goodbye;  // peers told the batch is over, not yet gone
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> drain_requested{false};
   std::string drain_reason;  // written before drain_requested is set

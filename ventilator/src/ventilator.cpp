@@ -91,13 +91,16 @@ void Ventilator::State::turn() {
   }
 }
 
-// The batch is over: `done` to every worker, then wait a little for their bye{final}, so
-// that `done` is known to have arrived (a process that exits right after a send can have
-// its last bytes reset away by TCP) and a worker that missed it learns it (after_end).
+// The batch is over: `done` to every worker, then wait a little for their bye{final} and
+// the sink's, so that `done` (or `halt`) is known to have arrived (a process that exits
+// right after a send can have its last bytes reset away by TCP) and a worker that missed
+// it learns it (after_end).
 void Ventilator::State::end_batch() {
   ended = true;
   for (const auto& id : workers) send_to(id, core::Done{});
-  if (workers.empty()) return loop.quit();
+  awaiting_goodbye = workers;
+  if (sink) awaiting_goodbye.push_back(*sink);  // it got `done` or `halt`
+  if (awaiting_goodbye.empty()) return loop.quit();
   end_timer->after(std::min<Clock::duration>(silence_limit, kMaxEndWait));
 }
 
