@@ -4,6 +4,9 @@
 // removal logged, the file rewritten whole) and its task run again.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <set>
 #include <string>
 #include <vector>
@@ -121,6 +124,29 @@ TEST(Journal, IdBeyondALinesBatchStopsTheSinkWhenTheTotalArrives) {
   EXPECT_EQ(o.code, 3) << o.err;
   EXPECT_NE(o.err.find("the journal holds a record of id 99, beyond the batch's 30 tasks"), std::string::npos)
       << o.err;
+}
+
+// A resumed batch's summary says which figures are this run's and which the whole batch's
+// (from the journal's birth, its first start), instead of dividing the batch by this run.
+TEST(Journal, ResumedSummaryTellsThisRunFromTheWholeBatch) {
+  Journal j;
+  auto lines = j.lines();
+  lines.resize(20);  // 10 tasks still to run
+  j.write(lines);
+  const auto o = run_zpipe({"run", "--resume", "--summary", (j.dir / "s.json").string(), j.file.string()}, j.dir);
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("30 tasks: 30 ok, 0 failed, 0 timeout (20 from the journal); this run 10 tasks in "),
+            std::string::npos)
+      << o.err;
+  const auto s = summary_of(j.dir / "s.json");
+  EXPECT_EQ(s["resumed"], 20);
+  struct statx st {};
+  const bool births = ::statx(AT_FDCWD, j.out.c_str(), 0, STATX_BTIME, &st) == 0 && (st.stx_mask & STATX_BTIME);
+  if (!births) return;  // this filesystem keeps no birth times: the whole batch's figures are 0
+  EXPECT_GT(s["batch_seconds"].get<double>(), 0.0);
+  EXPECT_GE(s["batch_seconds"].get<double>(), s["wall_seconds"].get<double>());
+  EXPECT_NEAR(s["batch_tasks_per_second"].get<double>(), 30 / s["batch_seconds"].get<double>(), 1e-6);
+  EXPECT_NE(o.err.find("; whole batch "), std::string::npos) << o.err;
 }
 
 // Whatever the sink writes it must read back as records: every byte value in inputs,

@@ -1,5 +1,6 @@
 #include "journal.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +97,11 @@ void rewrite(const std::string& path, const std::vector<Problem>& problems, bool
 JournalScan scan_journal(const std::string& path, const JournalChecks& checks) {
   JournalScan scan;
   if (path.empty() || !std::filesystem::is_regular_file(path)) return scan;
+  struct statx st {};
+  if (::statx(AT_FDCWD, path.c_str(), 0, STATX_BTIME, &st) == 0 && (st.stx_mask & STATX_BTIME) != 0) {
+    scan.born = std::chrono::system_clock::time_point(std::chrono::seconds(st.stx_btime.tv_sec) +
+                                                      std::chrono::nanoseconds(st.stx_btime.tv_nsec));
+  }
 
   std::vector<Problem> problems;
   std::uint64_t good_bytes = 0;

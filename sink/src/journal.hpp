@@ -7,6 +7,7 @@
 // every removal is logged).
 // Error style: exceptions (std::runtime_error) for an unreadable or refused journal.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,9 @@ struct JournalScan {
   std::uint64_t dropped = 0;    // failed/timeout records removed (drop_failed)
   std::uint64_t repaired = 0;   // bad lines removed (repair)
   std::uint64_t max_id = 0;     // the largest id kept
+  // When the journal was made (its birth time, read before any rewrite): the batch's first
+  // start. Unset where the filesystem keeps no birth times.
+  std::optional<std::chrono::system_clock::time_point> born;
 };
 
 struct JournalChecks {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
@@ -76,12 +77,17 @@ struct Sink::State {
     lock.emplace(options.output);
     JournalScan scan = open_journal(options, p);
     journal_max_id = scan.max_id;
+    journal_born = scan.born;
     received = std::move(scan.ids);
     written = received.count();
     summary.resumed = written;
     summary.ok = scan.ok;
     summary.failed = scan.failed;
     summary.timeout = scan.timeout;
+    // A new batch gets a new file, not the old one emptied: its birth time is the batch's
+    // start, which a resumed run's summary counts from.
+    if (!options.resume && !options.output.empty() && std::filesystem::is_regular_file(options.output))
+      std::filesystem::remove(options.output);
     writer = open_writer(options.format, options.output, options.resume);
     advance_order();
   }
@@ -105,6 +111,7 @@ struct Sink::State {
   core::DoneSet received;           // ids with a record, or (ordered) waiting for their turn
   std::uint64_t written = 0;        // ids with a record in the file
   core::TaskId journal_max_id = 0;  // the largest id the journal held at start
+  std::optional<std::chrono::system_clock::time_point> journal_born;  // the batch's first start
   std::optional<std::uint64_t> total;
   // Records for ids beyond the total, written before it was known (a hostile or confused
   // peer, or a journal of a larger batch): they do not count towards the batch's end.
@@ -307,6 +314,8 @@ Summary Sink::run() {
   sum.completed = s.all_written();
   sum.dropped = s.faults.total();
   if (s.started) sum.wall_seconds = std::chrono::duration<double>(Clock::now() - *s.started).count();
+  if (sum.resumed > 0 && s.journal_born)
+    sum.batch_seconds = std::chrono::duration<double>(std::chrono::system_clock::now() - *s.journal_born).count();
   sum.p50_ms = static_cast<double>(s.latency_us.quantile(0.50)) / 1000.0;
   sum.p95_ms = static_cast<double>(s.latency_us.quantile(0.95)) / 1000.0;
   sum.p99_ms = static_cast<double>(s.latency_us.quantile(0.99)) / 1000.0;

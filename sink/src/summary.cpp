@@ -7,11 +7,22 @@
 namespace zpipe::sink {
 
 std::string summary_line(const Summary& s) {
-  return fmt::format(
-      "{} tasks: {} ok, {} failed, {} timeout in {:.2f} s ({:.0f} tasks/s); latency ms p50 {:.3f} p95 {:.3f} p99 "
-      "{:.3f}{}",
-      s.total, s.ok, s.failed, s.timeout, s.wall_seconds, s.tasks_per_second(), s.p50_ms, s.p95_ms, s.p99_ms,
-      s.completed ? "" : " (incomplete)");
+  const std::string latency =
+      fmt::format("latency ms p50 {:.3f} p95 {:.3f} p99 {:.3f}{}", s.p50_ms, s.p95_ms, s.p99_ms,
+                  s.completed ? "" : " (incomplete)");
+  if (s.resumed == 0) {
+    return fmt::format("{} tasks: {} ok, {} failed, {} timeout in {:.2f} s ({:.0f} tasks/s); {}", s.total, s.ok,
+                       s.failed, s.timeout, s.wall_seconds, s.tasks_per_second(), latency);
+  }
+  // Resumed: this process ran only part of the batch; say which figure is whose.
+  const std::string batch = s.batch_seconds > 0 ? fmt::format("; whole batch {:.2f} s since its journal began "
+                                                              "({:.0f} tasks/s)",
+                                                              s.batch_seconds, s.batch_tasks_per_second())
+                                                : std::string();
+  return fmt::format("{} tasks: {} ok, {} failed, {} timeout ({} from the journal); this run {} tasks in {:.2f} s "
+                     "({:.0f} tasks/s){}; {}",
+                     s.total, s.ok, s.failed, s.timeout, s.resumed, s.ok + s.failed + s.timeout - s.resumed,
+                     s.wall_seconds, s.tasks_per_second(), batch, latency);
 }
 
 std::string summary_json(const Summary& s) {
@@ -23,8 +34,11 @@ std::string summary_json(const Summary& s) {
   j["duplicates"] = s.duplicates;
   j["dropped"] = s.dropped;
   j["completed"] = s.completed;
-  j["wall_seconds"] = s.wall_seconds;
-  j["tasks_per_second"] = s.tasks_per_second();
+  j["wall_seconds"] = s.wall_seconds;          // this process
+  j["tasks_per_second"] = s.tasks_per_second();  // records this process wrote
+  j["resumed"] = s.resumed;
+  j["batch_seconds"] = s.batch_seconds;          // from the journal's birth; 0 if unknown or not resumed
+  j["batch_tasks_per_second"] = s.batch_tasks_per_second();
   j["latency_ms"] = {{"p50", s.p50_ms}, {"p95", s.p95_ms}, {"p99", s.p99_ms}, {"max", s.max_ms}};
   return j.dump(2) + "\n";
 }

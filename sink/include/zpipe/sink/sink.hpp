@@ -57,14 +57,21 @@ struct Summary {
   std::uint64_t timeout = 0;
   std::uint64_t duplicates = 0;  // results for ids already written, dropped
   std::uint64_t dropped = 0;     // malformed messages dropped
-  double wall_seconds = 0;
+  double wall_seconds = 0;       // this process's: from the ventilator's first answer to the end
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
   std::uint64_t resumed = 0;     // records found in the journal at start
+  // A resumed batch's: from the birth of its journal (the first sink's start) to the end;
+  // 0 when unknown (a filesystem without birth times) or not resumed.
+  double batch_seconds = 0;
   bool completed = false;
   std::string halted;            // why the batch stopped early, if it did
   // Records written by this run (not those resumed from the journal) per second.
   double tasks_per_second() const {
     return wall_seconds > 0 ? static_cast<double>(ok + failed + timeout - resumed) / wall_seconds : 0;
+  }
+  // Every record of the batch (resumed ones too) over batch_seconds.
+  double batch_tasks_per_second() const {
+    return batch_seconds > 0 ? static_cast<double>(ok + failed + timeout) / batch_seconds : 0;
   }
 };
 
