@@ -5,6 +5,7 @@
 // record exactly once. The real binary, real processes, real ports.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,6 +19,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace zpipe::test;  // reliability_support.hpp and test_support.hpp
+
+std::size_t count_substr(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
 
 // Every line of the file is a whole JSON record (no torn or foreign line was left).
 void expect_only_records(const std::filesystem::path& file) {
@@ -37,7 +44,8 @@ struct LiveBatch {
   std::string file;
   std::optional<Child> sink, vent, worker;
 
-  LiveBatch() {
+  explicit LiveBatch(const std::string& vent_keys = "heartbeat: 200ms, liveness: 3") {
+    b.vent_keys = vent_keys;
     b.count = 300;
     b.command = "sleep 0.01; echo $(( {} * {} ))";
     file = b.write(dir);
@@ -134,6 +142,23 @@ TEST(OneSink, ASecondSinkWithItsOwnOutputCannotTakeTheBatchOver) {
   EXPECT_EQ(vent_log.find("(re)joined"), std::string::npos) << "the batch was taken over\n" << vent_log;
   EXPECT_EQ(summary_of(live.dir / "s.json")["duplicates"], 0);
   EXPECT_TRUE(read_whole_records(other_output).empty());
+}
+
+// A sink stopped by a signal says goodbye: its successor is let in at once, not after the
+// old one's silence (5 s here).
+TEST(OneSink, ASinkStoppedBySigtermIsReplacedAtOnce) {
+  LiveBatch live("heartbeat: 1s, liveness: 5");
+  ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
+  const Ended stopped = signal_and_wait(*live.sink, SIGTERM, 2s);
+  ASSERT_EQ(stopped.code, 143) << describe(stopped);
+  live.sink.emplace(start_zpipe({"sink", "-c", live.file, "--summary", (live.dir / "s.json").string()}, live.dir,
+                                "sink2"));
+  EXPECT_TRUE(wait_until([&] { return count_substr(read_file(live.dir / "vent.err"), "' joined") >= 2; }, 3s))
+      << "the second sink must be let in at once\n"
+      << read_file(live.dir / "vent.err") << read_file(live.dir / "sink2.err");
+  EXPECT_EQ(read_file(live.dir / "sink2.err").find("another sink"), std::string::npos)
+      << read_file(live.dir / "sink2.err");
+  live.expect_intact();
 }
 
 // /dev/null (or a FIFO, a terminal) is no journal and is shared by design: never locked.

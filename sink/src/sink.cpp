@@ -253,7 +253,10 @@ struct Sink::State {
   void turn() {
     if (!started && session.welcomed()) started = Clock::now();
     flush_and_ack();
-    if (stop_requested.load()) return loop.quit();
+    if (stop_requested.load()) {
+      session.say(core::Bye{true, {}});  // gone: a successor need not wait for our silence
+      return loop.quit();
+    }
     if (!summary.halted.empty() || ventilator_done) {
       session.say(core::Bye{true, {}});  // the ventilator waits for it: `done` arrived
       return loop.quit();

@@ -109,7 +109,12 @@ void Ventilator::State::handle(const core::Received& in) {
     if (!from_sink) return faults.count("have from a worker");
     on_have(in.routing_id, *have);
   } else if (const auto* bye = std::get_if<core::Bye>(&in.message)) {
-    if (from_sink) return faults.count("bye from a sink");
+    if (from_sink) {
+      // A sink stopping (a signal): gone now, not one silence period later, so that its
+      // successor is let in at once (see admit_sink).
+      if (!bye->final) return faults.count("bye{final=0} from a sink");
+      return forget_peer(in.routing_id, "left");
+    }
     peer.leaving = true;
     peer.credit = 0;
     on_bye(in.routing_id, peer, *bye);
@@ -143,7 +148,8 @@ void Ventilator::State::forget_peer(const std::string& id, const char* why) {
   const std::uint64_t again = leases.release_holder(id);
   report.redelivered += again;
   if (std::string_view(why) == "left") {
-    spdlog::info("ventilator: worker '{}' left; {} unfinished tasks will run again", peer.name, again);
+    spdlog::info("ventilator: {} '{}' left; {} unfinished tasks will run again", role_name(peer.role), peer.name,
+                 again);
   } else {
     spdlog::warn("ventilator: {} '{}' silent for {} ms, presumed dead; {} tasks will run again",
                  role_name(peer.role), peer.name,
