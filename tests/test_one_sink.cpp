@@ -20,12 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace zpipe::test;  // reliability_support.hpp and test_support.hpp
 
-std::size_t count_substr(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 // Every line of the file is a whole JSON record (no torn or foreign line was left).
 void expect_only_records(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -153,7 +147,8 @@ TEST(OneSink, ASinkStoppedBySigtermIsReplacedAtOnce) {
   ASSERT_EQ(stopped.code, 143) << describe(stopped);
   live.sink.emplace(start_zpipe({"sink", "-c", live.file, "--summary", (live.dir / "s.json").string()}, live.dir,
                                 "sink2"));
-  EXPECT_TRUE(wait_until([&] { return count_substr(read_file(live.dir / "vent.err"), "' joined") >= 2; }, 3s))
+  const auto sinks_joined = [&] { return lines_with(read_file(live.dir / "vent.err"), {"ventilator: sink '", "' joined"}); };
+  EXPECT_TRUE(wait_until([&] { return sinks_joined().size() >= 2; }, 3s))
       << "the second sink must be let in at once\n"
       << read_file(live.dir / "vent.err") << read_file(live.dir / "sink2.err");
   EXPECT_EQ(read_file(live.dir / "sink2.err").find("another sink"), std::string::npos)
