@@ -143,7 +143,11 @@ TEST(Binary, SeparateProcessesInRandomOrderGiveEveryRecordOnce) {
   for (int round = 0; round < 2; ++round) {
     TempDir dir;
     const auto file = dir / "p.yaml";
-    test::write_file(file, pipeline_yaml(test::free_port(), test::free_port(), "out.jsonl"));
+    // Tasks of 20 ms: the batch (about a second) outlasts the spread of the starts (up to
+    // 0.6 s), so no worker starts after its ventilator has finished and gone.
+    std::string yaml = pipeline_yaml(test::free_port(), test::free_port(), "out.jsonl");
+    yaml.replace(yaml.find("echo $(( {} * {} ))"), 19, "sleep 0.02; echo $(( {} * {} ))");
+    test::write_file(file, yaml);
     std::vector<std::vector<std::string>> roles = {
         {"sink", "-c", file.string()}, {"ventilator", "-c", file.string()},
         {"worker", "-c", file.string()}, {"worker", "-c", file.string()}, {"worker", "-c", file.string()}};

@@ -99,7 +99,12 @@ inline constexpr std::int64_t kMaxMessageBytes = 256LL << 20;
 // role whose peer is gone or frozen still exits within a second of deciding to.
 inline constexpr std::chrono::milliseconds kLinger{500};
 
-// Applies the options every zpipe socket uses (linger kLinger, max message size).
+// Reconnection of a connecting socket: the first retry after kReconnectFirst, doubling up
+// to kReconnectMax.
+inline constexpr std::chrono::milliseconds kReconnectFirst{10};
+inline constexpr std::chrono::milliseconds kReconnectMax{100};
+
+// Applies the options every zpipe socket uses (linger kLinger, max message size, reconnection).
 void configure_socket(zmq::socket_t& socket);
 
 }  // namespace zpipe::core
