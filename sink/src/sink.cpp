@@ -86,7 +86,9 @@ struct Sink::State {
     summary.timeout = scan.timeout;
     // A new batch gets a new file, not the old one emptied: its birth time is the batch's
     // start, which a resumed run's summary counts from.
-    if (!options.resume && !options.output.empty() && std::filesystem::is_regular_file(options.output))
+    // (A symlink is kept, and its file truncated: the link is the user's.)
+    if (!options.resume && !options.output.empty() &&
+        std::filesystem::is_regular_file(std::filesystem::symlink_status(options.output)))
       std::filesystem::remove(options.output);
     writer = open_writer(options.format, options.output, options.resume);
     advance_order();
