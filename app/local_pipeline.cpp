@@ -92,7 +92,13 @@ LocalRun LocalPipeline::run() {
   guard([&] { result.summary = sink_.run(); })();
   // The sink is done (all written, halted, or stopped): nothing else has work left.
   if (!result.summary.completed && result.summary.halted.empty()) abort();
-  for (auto& t : threads) t.join();
+  // The ventilator ends by itself once its workers said goodbye (or after a bounded wait).
+  // A worker whose hello came after the end (a batch its journal already held whole ends at
+  // once) never heard `done` and would wait for a ventilator for ever: in one process the
+  // batch's end is known, so whatever still runs is told to stop.
+  threads.front().join();
+  for (auto& w : workers_) w->abort();
+  for (auto t = threads.begin() + 1; t != threads.end(); ++t) t->join();
   error.rethrow_if_any();
   return result;
 }

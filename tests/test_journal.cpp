@@ -149,6 +149,21 @@ TEST(Journal, ResumedSummaryTellsThisRunFromTheWholeBatch) {
   EXPECT_NE(o.err.find("; whole batch "), std::string::npos) << o.err;
 }
 
+// A journal that already holds the whole batch ends a resumed `zpipe run` at once, before
+// most of its 8 workers have said hello: those must end too (they used to wait for ever,
+// deaf even to SIGTERM, since the ventilator had gone). Ten times, as it was a race.
+TEST(Journal, ResumingACompleteJournalEndsEveryWorker) {
+  Journal j;
+  std::string yaml = read_file(j.file);
+  yaml.replace(yaml.find("workers: { count: 2 }"), 21, "workers: { count: 8 }");
+  write_file(j.file, yaml);
+  for (int round = 0; round < 10; ++round) {
+    const auto o = run_zpipe({"run", "--resume", j.file.string()}, j.dir, "", 10s);
+    ASSERT_EQ(o.code, 0) << "round " << round << "\n" << o.err;
+  }
+  expect_square_records(read_jsonl(j.out), 30);
+}
+
 // Whatever the sink writes it must read back as records: every byte value in inputs,
 // outputs and stderr, NUL, bytes that are not UTF-8, truncation, failures, null exit codes.
 TEST(Journal, EveryRecordTheSinkWritesIsReadBackAsARecord) {
