@@ -93,7 +93,10 @@ void VentilatorSession::say(Message message) {
   outbox_.push_back(std::move(message));
   if (outbox_.size() > kMaxOutbox) {
     outbox_.pop_front();
-    ++dropped_sends_;
+    // Said once per thousand: a ventilator gone for long makes a steady stream of these.
+    if (dropped_sends_++ % 1000 == 0)
+      spdlog::warn("{}: the ventilator takes nothing; dropped {} queued messages (a hello re-synchronises)",
+                   settings_.who, dropped_sends_);
   }
   flush();
 }
@@ -108,7 +111,8 @@ void VentilatorSession::flush() {
 }
 
 void VentilatorSession::on_readable() {
-  const bool more = receive_waiting(socket_, false, faults_, kMaxReceive, [this](Received&& in) {
+  // Past the bound the socket stays readable, and the next poll returns at once.
+  (void)receive_waiting(socket_, false, faults_, kMaxReceive, [this](Received&& in) {
     waiting_.over(last_heard_);
     const auto now = Clock::now();
     last_heard_ = now;
@@ -132,7 +136,6 @@ void VentilatorSession::on_readable() {
       on_message_(std::move(in.message));
     }
   });
-  (void)more;  // the socket stays readable: the next poll returns at once
 }
 
 void VentilatorSession::beat() {

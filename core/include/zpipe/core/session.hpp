@@ -60,14 +60,11 @@ public:
   // Introduces us again now (clears the outbox, then `introduce`).
   void reintroduce();
 
-  // The heartbeat and liveness in effect: the welcome's once one arrived.
-  Clock::duration heartbeat() const { return heartbeat_; }
+  // heartbeat × liveness in effect: the welcome's once one arrived.
   Clock::duration silence_limit() const { return heartbeat_ * liveness_; }
   bool welcomed() const { return welcomed_; }
   // How long the ventilator has said nothing at all.
   Clock::duration silence() const { return Clock::now() - last_heard_; }
-  bool outbox_empty() const { return outbox_.empty(); }
-  std::uint64_t dropped_sends() const { return dropped_sends_; }
 
 private:
   void on_readable();
