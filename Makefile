@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 ZPIPE := build/zpipe
 
-.PHONY: deps build run test test-asan test-e2e bench fuzz clean
+.PHONY: deps build run test test-asan test-faults bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +19,12 @@ run: build
 
 test: build
 	ctest --preset dev
+
+# The fault-injection suite (tests/faults/): frozen, killed and cut-off roles, full disks,
+# lossy links between network namespaces, intruders, edited journals. Some of it needs root.
+# ZPIPE_FAULTS_REPORT=FILE collects each scenario's row of figures (docs/reliability.md).
+test-faults: build
+	ctest --preset faults
 
 test-asan: deps
 	cmake --preset asan

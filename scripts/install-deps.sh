@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages zpipe builds and tests with, only those missing.
 # Checks with dpkg first so a machine that has everything never touches apt.
 # python3-zmq and python3-yaml: the reference Python worker (examples/python-worker) and the
-# tests that run it with /usr/bin/python3.
+# tests that run it with /usr/bin/python3. iptables and iproute2: the fault-injection suite
+# (make test-faults) loses packets between network namespaces.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libssl-dev
   procps
   python3-zmq python3-yaml
+  iptables iproute2
 )
 if [ "${ZPIPE_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$ZPIPE_EXTRA_PACKAGES"

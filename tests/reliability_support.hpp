@@ -27,6 +27,7 @@ struct Batch {
   std::string workers = "{ count: 2, slots: 2 }";
   std::string extra;
   std::string vent_keys = "heartbeat: 200ms, liveness: 3";  // keys of `ventilator` besides endpoint
+  std::string sink_keys;  // more keys of `sink`, e.g. ", bind: \"tcp://*:5558\""
   int vent_port = test::free_port();
   int sink_port = test::free_port();
 
@@ -37,7 +38,7 @@ struct Batch {
            "task: { shell: \"" + command + "\"" + task_keys + " }\n"
            "ventilator: { endpoint: \"tcp://127.0.0.1:" + std::to_string(vent_port) +
            "\", " + vent_keys + " }\n"
-           "sink: { endpoint: \"tcp://127.0.0.1:" + std::to_string(sink_port) + "\", output: out.jsonl }\n"
+           "sink: { endpoint: \"tcp://127.0.0.1:" + std::to_string(sink_port) + "\", output: out.jsonl" + sink_keys + " }\n"
            "workers: " + workers + "\n" + extra;
   }
   std::string write(const TempDir& dir, const std::string& name = "p.yaml") const {
@@ -92,6 +93,17 @@ inline std::uint64_t sum_matches(const std::string& text, const std::string& pat
   for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it)
     sum += std::stoull((*it)[1].str());
   return sum;
+}
+
+// Every line of the file is a whole JSON record (no torn or foreign line was left).
+inline void expect_only_records(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    EXPECT_TRUE(nlohmann::json::accept(line)) << file << ":" << n << " is not a record: " << line.substr(0, 200);
+  }
 }
 
 inline nlohmann::json summary_of(const std::filesystem::path& file) { return nlohmann::json::parse(read_file(file)); }

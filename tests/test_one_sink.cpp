@@ -20,17 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace zpipe::test;  // reliability_support.hpp and test_support.hpp
 
-// Every line of the file is a whole JSON record (no torn or foreign line was left).
-void expect_only_records(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    EXPECT_TRUE(nlohmann::json::accept(line)) << file << ":" << n << " is not a record: " << line.substr(0, 200);
-  }
-}
-
 // A batch of 300 short sleeps, running: the sink holds out.jsonl and has written some of it.
 struct LiveBatch {
   TempDir dir;

@@ -46,7 +46,8 @@ bool merge_into(Message& queued, const Message& next) {
 
 VentilatorSession::VentilatorSession(zmq::context_t& context, Loop& loop, FaultCounter& faults,
                                      SessionSettings settings, Introduce introduce, OnMessage on_message)
-    : socket_(context, zmq::socket_type::dealer),
+    : context_(context),
+      socket_(context, zmq::socket_type::dealer),
       loop_(loop),
       faults_(faults),
       settings_(std::move(settings)),
@@ -62,9 +63,14 @@ VentilatorSession::VentilatorSession(zmq::context_t& context, Loop& loop, FaultC
   // (heartbeats, stale credit) is worthless once it comes back, and the outbox says what
   // is still to go.
   socket_.set(zmq::sockopt::immediate, 1);
+  // Data unacknowledged for a silence period ends the connection: a link that died shows as
+  // a disconnection (connected()), which a frozen ventilator's never does.
+  socket_.set(zmq::sockopt::tcp_maxrt, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           heartbeat_ * liveness_).count()));
 }
 
 void VentilatorSession::start() {
+  if (ConnectionMonitor::applies_to(settings_.endpoint)) connection_.emplace(context_, socket_, loop_, [](bool) {});
   connect(socket_, settings_.endpoint);
   loop_.watch(
       socket_, [this] { return static_cast<short>(ZMQ_POLLIN | (outbox_.empty() ? 0 : ZMQ_POLLOUT)); },

@@ -74,6 +74,23 @@ void LeaseTable::release(Leases::iterator it) {
   leases_.erase(it);
 }
 
+std::vector<core::TaskId> LeaseTable::lost(const core::DoneSet& inventory) const {
+  std::vector<core::TaskId> ids;
+  for (core::TaskId id = inventory.floor() + 1; id < next_id_; ++id)
+    if (!inventory.contains(id) && !leases_.contains(id)) ids.push_back(id);
+  return ids;
+}
+
+bool LeaseTable::restore(const std::vector<core::TaskId>& ids) {
+  auto inputs = source_->reread(ids);
+  if (!inputs) return false;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    leases_.emplace(ids[i], Lease{std::move((*inputs)[i]), 2, {}});
+    redeliver_.push_front(ids[i]);
+  }
+  return true;
+}
+
 void LeaseTable::done(core::IdRange range) {
   const core::TaskId end = range.first + range.count;
   const core::TaskId below = std::min(end, next_id_);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "zpipe/core/done_set.hpp"
 #include "zpipe/core/protocol.hpp"
@@ -47,6 +48,15 @@ public:
   // skipped when it does.
   void done(core::IdRange range);
   static constexpr std::uint64_t kMaxAhead = 1ull << 30;
+  // A sink begins its inventory: what an earlier one had ahead of the source is forgotten
+  // (its `have` says again what it still has).
+  void forget_ahead() { done_ahead_ = {}; }
+  // Ids the source has passed that have no lease and are not in `inventory` (a sink's whole
+  // `have`): tasks acknowledged once whose records the sink no longer has.
+  std::vector<core::TaskId> lost(const core::DoneSet& inventory) const;
+  // Those tasks run again (attempt 2, before anything else) if the source can read their
+  // inputs back; false (nothing changed) if it cannot.
+  bool restore(const std::vector<core::TaskId>& ids);
 
   bool exhausted() const { return exhausted_; }
   // The source has no input yet (a pipe without a complete line); source_fd() becomes

@@ -28,6 +28,8 @@ void Ventilator::State::on_hello(const std::string& id, const core::Hello& hello
   peer.last_seen = Clock::now();
   if (hello.role == core::Role::sink) {
     if (sink == id) lose_sink();  // its inventory follows: no dispatch until it is complete
+    inventory = {};
+    leases.forget_ahead();
   } else if (fresh) {
     workers.push_back(id);
     spdlog::info("ventilator: worker '{}' joined with credit {}", hello.name, peer.credit);
@@ -64,8 +66,12 @@ bool Ventilator::State::admit_sink(const std::string& id, const std::string& inc
 
 void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
   report.failed = std::max(report.failed, have.failed_total);
-  for (const auto& range : have.ranges) leases.done(range);
+  for (const auto& range : have.ranges) {
+    leases.done(range);
+    for (std::uint64_t n = 0; n < range.count; ++n) inventory.insert(range.first + n);
+  }
   if (!have.final) return;
+  restore_lost_records();
   // Results pushed to an earlier sink may have died with it: run what workers hold again.
   const std::uint64_t again = leases.release_all_held();
   report.redelivered += again;
@@ -74,6 +80,30 @@ void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
   total_sent = false;  // a (re)started sink must learn the total
   waiting_for_sink.over(sink_missing_since);
   spdlog::info("ventilator: sink '{}' joined", peers.at(id).name);
+}
+
+// A sink may lack records an earlier one acknowledged: its journal was mended with --repair
+// (a cut or foreign line removed), or replaced. Those tasks run again; if the source cannot
+// give their inputs back (a pipe), the batch cannot complete and halts, saying why.
+void Ventilator::State::restore_lost_records() {
+  const std::vector<core::TaskId> lost = leases.lost(inventory);
+  inventory = {};
+  if (lost.empty()) return;
+  const std::string which = fmt::format("{} tasks acknowledged before (id {}{})", lost.size(), lost.front(),
+                                        lost.size() > 1 ? ", ..." : "");
+  std::string why = "the source cannot read their inputs again";
+  try {
+    if (leases.restore(lost)) {
+      report.redelivered += lost.size();
+      spdlog::warn("ventilator: the sink has no record of {}: they run again", which);
+      return;
+    }
+  } catch (const std::runtime_error& e) {
+    why = e.what();
+  }
+  if (draining) return;
+  draining = fmt::format("halted: the sink has no record of {}, and {}", which, why);
+  spdlog::error("ventilator: {}", *draining);
 }
 
 void Ventilator::State::on_bye(const std::string& id, const Peer& peer, const core::Bye& bye) {

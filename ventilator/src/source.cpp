@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace zpipe::ventilator {
@@ -16,14 +17,20 @@ namespace {
 
 class RangeSource final : public TaskSource {
 public:
-  explicit RangeSource(const config::RangeSource& r) : next_(r.start), left_(r.count) {}
+  explicit RangeSource(const config::RangeSource& r) : start_(r.start), next_(r.start), left_(r.count) {}
   Next next() override {
     if (left_ == 0) return {};
     --left_;
     return {Next::Kind::input, std::to_string(next_++)};
   }
+  std::optional<std::vector<std::string>> reread(const std::vector<std::uint64_t>& ids) override {
+    std::vector<std::string> inputs;
+    for (const std::uint64_t id : ids) inputs.push_back(std::to_string(start_ + static_cast<std::int64_t>(id - 1)));
+    return inputs;
+  }
 
 private:
+  std::int64_t start_;
   std::int64_t next_;
   std::uint64_t left_;
 };
@@ -55,6 +62,35 @@ public:
     std::size_t len = static_cast<std::size_t>(n);
     if (len > 0 && buffer_[len - 1] == '\n') --len;
     return {Next::Kind::input, std::string(buffer_, len)};
+  }
+
+  // One pass from the start of the file with pread(), which leaves the stream's position
+  // (and stdio's buffer) alone.
+  std::optional<std::vector<std::string>> reread(const std::vector<std::uint64_t>& ids) override {
+    std::vector<std::string> inputs;
+    std::vector<char> chunk(kReadBuffer);
+    std::string line;
+    std::uint64_t id = 1;
+    off_t offset = 0;
+    auto wanted = ids.begin();
+    while (wanted != ids.end()) {
+      const ssize_t n = ::pread(::fileno(file_), chunk.data(), chunk.size(), offset);
+      if (n < 0) throw std::runtime_error(path_ + ": read error: " + std::strerror(errno));
+      if (n == 0) break;
+      offset += n;
+      for (ssize_t i = 0; i < n && wanted != ids.end(); ++i) {
+        if (chunk[static_cast<std::size_t>(i)] != '\n') {
+          if (id == *wanted) line += chunk[static_cast<std::size_t>(i)];
+          continue;
+        }
+        if (id == *wanted) inputs.push_back(std::exchange(line, {})), ++wanted;
+        ++id;
+      }
+    }
+    if (wanted != ids.end() && id == *wanted && !line.empty()) inputs.push_back(line), ++wanted;  // no final newline
+    if (wanted != ids.end()) throw std::runtime_error(path_ + ": has fewer lines than before: cannot read task " +
+                                                      std::to_string(*wanted) + " again");
+    return inputs;
   }
 
 private:
@@ -144,6 +180,11 @@ public:
   Next next() override {
     if (index_ >= items_.size()) return {};
     return {Next::Kind::input, items_[index_++]};
+  }
+  std::optional<std::vector<std::string>> reread(const std::vector<std::uint64_t>& ids) override {
+    std::vector<std::string> inputs;
+    for (const std::uint64_t id : ids) inputs.push_back(items_.at(id - 1));
+    return inputs;
   }
 
 private:

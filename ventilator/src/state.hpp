@@ -67,6 +67,7 @@ struct Ventilator::State {
   std::unordered_map<std::string, Peer> peers;
   std::vector<std::string> workers;  // dispatch order
   std::optional<std::string> sink;   // the sink's routing id once its inventory is complete
+  core::DoneSet inventory;           // what the sink being admitted said it has so far
   bool total_sent = false;
   std::optional<std::string> draining;  // the reason, once a drain began
   Report report;
@@ -99,6 +100,7 @@ struct Ventilator::State {
   void on_hello(const std::string& id, const core::Hello& hello);
   bool admit_sink(const std::string& id, const std::string& incarnation);
   void on_have(const std::string& id, const core::Have& have);
+  void restore_lost_records();
   void on_bye(const std::string& id, const Peer& peer, const core::Bye& bye);
   void on_stranger(const std::string& id);
   void on_other_version(const std::string& id);

@@ -140,13 +140,14 @@ struct Worker::State {
   }
 
   // Left over from a batch that ended without us (frozen or cut off when `done` went out):
-  // nothing held, and a ventilator we knew silent for long. The session's beat wakes the
-  // loop every heartbeat, so turn() sees it.
+  // nothing held, a ventilator we knew silent for long, and no connection to it. A frozen
+  // or busy ventilator keeps its connection up: its workers wait for it. The session's beat
+  // wakes the loop every heartbeat, so turn() sees it.
   bool orphaned() const {
     if (options.keep_alive || !session.welcomed()) return false;  // any start order; k8s waits
     const auto& configured = pipeline.workers.orphan_after;
     const Clock::duration limit = configured ? Clock::duration(*configured) : 3 * session.silence_limit();
-    if (session.silence() < limit) return false;
+    if (session.silence() < limit || session.connected()) return false;
     spdlog::warn("worker '{}': no answer from the ventilator at {} for {:.0f} s and no task held: the batch "
                  "ended without this worker; exiting",
                  options.name, options.ventilator, std::chrono::duration<double>(session.silence()).count());

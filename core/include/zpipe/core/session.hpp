@@ -27,6 +27,7 @@
 
 #include <zmq.hpp>
 
+#include "zpipe/core/connection_monitor.hpp"
 #include "zpipe/core/loop.hpp"
 #include "zpipe/core/messaging.hpp"
 #include "zpipe/core/wait_warnings.hpp"
@@ -65,6 +66,10 @@ public:
   bool welcomed() const { return welcomed_; }
   // How long the ventilator has said nothing at all.
   Clock::duration silence() const { return Clock::now() - last_heard_; }
+  // A connection to the ventilator is up (always true over inproc://). A frozen or busy
+  // ventilator keeps it up (its kernel answers); a gone one, or a dead link (the socket's
+  // TCP user timeout is the silence limit), takes it down.
+  bool connected() const { return !connection_ || connection_->connected(); }
 
 private:
   void on_readable();
@@ -72,7 +77,9 @@ private:
   void beat();
   void check_contact();  // warnings while the ventilator is silent; the connect timeout
 
+  zmq::context_t& context_;
   zmq::socket_t socket_;
+  std::optional<ConnectionMonitor> connection_;  // tcp:// and ipc://
   Loop& loop_;
   FaultCounter& faults_;
   SessionSettings settings_;
