@@ -27,6 +27,7 @@ struct Batch {
   std::string workers = "{ count: 2, slots: 2 }";
   std::string extra;
   std::string vent_keys = "heartbeat: 200ms, liveness: 3";  // keys of `ventilator` besides endpoint
+  std::string source;     // the `source` section; empty: range 1..count
   std::string sink_keys;  // more keys of `sink`, e.g. ", bind: \"tcp://*:5558\""
   int vent_port = test::free_port();
   int sink_port = test::free_port();
@@ -34,7 +35,7 @@ struct Batch {
   std::string yaml() const {
     return "version: 1\n"
            "name: reliability\n"
-           "source: { range: { start: 1, count: " + std::to_string(count) + " } }\n"
+           "source: " + (source.empty() ? "{ range: { start: 1, count: " + std::to_string(count) + " } }" : source) + "\n"
            "task: { shell: \"" + command + "\"" + task_keys + " }\n"
            "ventilator: { endpoint: \"tcp://127.0.0.1:" + std::to_string(vent_port) +
            "\", " + vent_keys + " }\n"

@@ -4,7 +4,11 @@
 // each, and the batch completes with every id once.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <functional>
+#include <thread>
 
 #include "fault_support.hpp"
 
@@ -88,6 +92,63 @@ TEST(JournalEdited, ForeignLine) {
     lines.insert(lines.begin() + 5, "hello, I am not a record");
     return std::pair{6, std::string("not a whole zpipe record")};
   });
+}
+
+}  // namespace
+}  // namespace zpipe::faults
+
+namespace zpipe::faults {
+namespace {
+
+// Writes "1\n".."count\n" into the FIFO `path` (blocks until a reader opens it).
+std::thread feed_fifo(const std::filesystem::path& path, int count) {
+  return std::thread([path, count] {
+    std::ofstream fifo(path);
+    for (int i = 1; i <= count; ++i) fifo << i << "\n";
+  });
+}
+
+// The same cut under a ventilator that reads a pipe: the lost record's input cannot be read
+// back, so the batch halts, saying why (exit 1), and every role ends; the pipeline restarted
+// on the same input lines then completes it.
+TEST(JournalEdited, RecordCutUnderAPipeSourceHaltsThenARestartedPipelineCompletes) {
+  test::TempDir dir;
+  const auto fifo = dir / "inputs.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  test::Batch b;
+  b.count = 400;
+  b.source = "{ lines: " + fifo.string() + " }";
+  b.command = test::logged(dir, "sleep 0.01; echo $(( {} * {} ))");
+  Roles roles(dir, b, 2);
+  std::thread feeder = feed_fifo(fifo, b.count);
+  roles.start_all();
+  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= 100; }, 20s)) << roles.log(Role::sink);
+  roles.kill(Role::sink);
+  feeder.join();
+
+  const auto out = dir / "out.jsonl";
+  Lines lines = whole_lines(out);
+  lines[30] = lines[30].substr(0, lines[30].find("\"status\":\"ok\"") + 13);
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  test::write_file(out, text);
+  roles.start(Role::sink, 0, {"--repair"});
+
+  EXPECT_EQ(roles.child(Role::ventilator).wait(30s), 1) << roles.log(Role::ventilator);
+  EXPECT_NE(roles.log(Role::ventilator).find("halted: the sink has no record of 1 tasks acknowledged before (id "),
+            std::string::npos)
+      << roles.log(Role::ventilator);
+  EXPECT_NE(roles.log(Role::ventilator).find("the source cannot read their inputs again"), std::string::npos);
+  EXPECT_EQ(roles.child(Role::sink).wait(10s), 1) << roles.log(Role::sink);
+  for (int i = 0; i < roles.workers(); ++i)
+    EXPECT_EQ(roles.child(Role::worker, i).wait(10s), 0) << roles.log(Role::worker, i);
+
+  feeder = feed_fifo(fifo, b.count);
+  roles.start_all();
+  roles.expect_all_end(60s);
+  feeder.join();
+  report(roles.expect_exactly_once("journal edited under a pipe source",
+                                   "record cut, --repair; batch halts; restarted on the same lines"));
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ TEST(Network, LossAndDelayBetweenNamespaces) {
               {"--ventilator", tcp(NetworkPair::a_address, to_ventilator.port()), "--sink",
                tcp(NetworkPair::a_address, to_sink.port())});
   roles.start_all();
-  roles.expect_all_end(180s);
+  roles.expect_all_end(60s);
   Figures f = roles.expect_exactly_once("loss and delay between hosts",
                                         "20% loss each way (iptables), +200 ms each way (relay), 3 workers");
   report(f);
