@@ -1,5 +1,7 @@
 // zpipe run PIPELINE.yaml            all roles in one process
 // zpipe run -j N [-k] -- COMMAND...  GNU-parallel style over stdin lines (or -a FILE)
+#include <algorithm>
+#include <cstdio>
 #include <thread>
 
 #include "commands.hpp"
@@ -21,6 +23,34 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
+// GNU parallel's -j 0, "as many as possible": it stops near 250 (file handles); so do we.
+constexpr unsigned kAsManyAsPossible = 256;
+
+unsigned cpus() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+// -j as GNU parallel reads it: N, N% (of the CPUs), +N and -N (CPUs plus or minus N), 0.
+unsigned jobs_from(const std::string& text) {
+  const auto bad = [&] {
+    return config::ConfigError("-j/--jobs: '" + text + "' is not a number of jobs (N, N%, +N, -N, or 0 for as many "
+                               "as possible)");
+  };
+  if (text.empty()) throw bad();
+  const char sign = text.front() == '+' || text.front() == '-' ? text.front() : 0;
+  const bool percent = text.back() == '%';
+  const std::string digits = text.substr(sign ? 1 : 0, text.size() - (sign ? 1 : 0) - (percent ? 1 : 0));
+  if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos ||
+      (sign && percent))
+    throw bad();
+  const long n = std::stol(digits);
+  const long all = static_cast<long>(cpus());
+  long jobs = n;
+  if (percent) jobs = all * n / 100;
+  else if (sign == '+') jobs = all + n;
+  else if (sign == '-') jobs = all - n;
+  else if (n == 0) jobs = kAsManyAsPossible;
+  return static_cast<unsigned>(std::clamp(jobs, 1L, 100000L));
+}
+
 // The pipeline GNU-parallel mode builds from its flags: lines in, one shell command.
 config::Pipeline parallel_pipeline(const RunOptions& o) {
   if (o.command.empty()) throw config::ConfigError("run: nothing after '--': give the command to run");
@@ -31,7 +61,7 @@ config::Pipeline parallel_pipeline(const RunOptions& o) {
   p.task.kind = config::TaskKind::shell;
   p.task.shell = join(o.command);
   p.workers.count = 1;
-  p.workers.slots = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  p.workers.slots = o.jobs.empty() ? cpus() : jobs_from(o.jobs);
   return p;
 }
 
@@ -42,8 +72,10 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
       "run", "Run a whole pipeline in this process: `run PIPELINE.yaml`, or GNU-parallel style "
              "`run -j N [-k] -- COMMAND...` over stdin lines");
   cmd->add_option("pipeline", o.pipeline, "Pipeline file (YAML)");
-  cmd->add_option("-j,--jobs", o.jobs, "Tasks at once (parallel mode: slots; file: workers.count)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("-j,--jobs", o.jobs,
+                  "Tasks at once (command mode: slots; file: workers.count): N, N% of the CPUs, +N or -N "
+                  "CPUs, 0 = as many as possible (" + std::to_string(kAsManyAsPossible) + ")")
+      ->allow_extra_args(false);
   cmd->add_flag("-k,--keep-order", o.keep_order, "Output in input order");
   cmd->add_option("-a,--arg-file", o.arg_file, "Read inputs from FILE instead of stdin")->check(CLI::ExistingFile);
   cmd->add_option("--output", o.output, "Write JSON Lines records to FILE");
@@ -67,7 +99,7 @@ int run_run(const RunOptions& o) {
                                                 : "run: give a PIPELINE file, or '-- COMMAND...' for parallel mode");
     }
     config::Pipeline p = o.parallel_mode ? parallel_pipeline(o) : config::load_pipeline(o.pipeline);
-    if (!o.parallel_mode && o.jobs > 0) p.workers.count = o.jobs;
+    if (!o.parallel_mode && !o.jobs.empty()) p.workers.count = jobs_from(o.jobs);
     if (!o.timeout.empty()) p.task.timeout = flag_duration("--timeout", o.timeout);
     if (o.retries >= 0) p.task.retries = static_cast<std::uint32_t>(o.retries);
     if (o.keep_order) p.sink.ordered = true;
@@ -96,6 +128,12 @@ int run_run(const RunOptions& o) {
                           [&](int) { pipeline.abort(); });
     const LocalRun run = pipeline.run();
     sink::publish_summary(run.summary, sink_options.summary);
+    // Command mode logs nothing at info: the failures are counted here, each was named.
+    if (o.parallel_mode && run.summary.failed + run.summary.timeout > 0)
+      std::fprintf(stderr, "zpipe: %llu of %llu tasks failed (%llu timed out)\n",
+                   static_cast<unsigned long long>(run.summary.failed + run.summary.timeout),
+                   static_cast<unsigned long long>(run.summary.total),
+                   static_cast<unsigned long long>(run.summary.timeout));
     return exit_code_for(run.summary, signals);
   });
 }

@@ -13,7 +13,7 @@ struct RunOptions {
   std::string pipeline;                // PIPELINE.yaml (pipeline mode)
   std::vector<std::string> command;    // words after `--` (GNU-parallel mode)
   bool parallel_mode = false;          // `--` was given
-  unsigned jobs = 0;                   // -j; 0 = number of CPUs
+  std::string jobs;                    // -j: N, 0, N%, +N, -N as in GNU parallel; empty = CPUs
   bool keep_order = false;             // -k
   std::string arg_file;                // -a FILE; default stdin
   std::string output;                  // --output FILE (JSON Lines)
@@ -58,7 +58,7 @@ CLI::App* setup_sink(CLI::App& app, SinkOptions& options);
 int run_sink(const SinkOptions& options);
 
 struct CheckOptions {
-  std::string pipeline;
+  std::vector<std::string> pipelines;
 };
 CLI::App* setup_check(CLI::App& app, CheckOptions& options);
 int run_check(const CheckOptions& options);

@@ -3,8 +3,9 @@
 
 namespace zpipe::app {
 
-// Level: info by default, SPDLOG_LEVEL from the environment, then -v (debug, -vv trace)
-// or -q (warnings only) on top.
-void setup_logging(int verbose, bool quiet);
+// Level: info by default (warnings only in command mode, `zpipe run -- CMD`); -v one step
+// more (info in command mode, else debug), -vv more again; -q warnings only. Without a
+// flag, SPDLOG_LEVEL from the environment wins.
+void setup_logging(int verbose, bool quiet, bool command_mode);
 
 }  // namespace zpipe::app

@@ -12,6 +12,30 @@
 #include "signals.hpp"
 #include "std_streams.hpp"
 
+namespace {
+
+// The first word that is not an option (the subcommand, if any), or null.
+const char* first_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] != '-') return argv[i];
+  return nullptr;
+}
+
+bool is_subcommand(CLI::App& app, const std::string& word) {
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    if (sub->check_name(word)) return true;
+  return false;
+}
+
+std::string subcommand_names(CLI::App& app) {
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  return names;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace zpipe::app;
   guard_standard_descriptors();
@@ -55,6 +79,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(cli_argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 would say "A subcommand is required" about `zpipe foo`.
+    if (const char* word = first_word(cli_argc, argv); word && !is_subcommand(app, word)) {
+      std::fprintf(stderr, "zpipe: unknown subcommand '%s' (expected one of: %s)\n", word,
+                   subcommand_names(app).c_str());
+      return kUsage;
+    }
     const int code = app.exit(e);
     return code == 0 ? kOk : kUsage;
   }
@@ -62,7 +92,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "zpipe: '--' and a command are only for 'zpipe run'\n");
     return kUsage;
   }
-  setup_logging(verbose, quiet);
+  setup_logging(verbose, quiet, has_command && run_cmd->parsed());
 
   if (run_cmd->parsed()) {
     run.parallel_mode = has_command;

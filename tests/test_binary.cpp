@@ -40,8 +40,9 @@ TEST(Binary, ParallelModeComputesSquares) {
   TempDir dir;
   const auto out = dir / "o.jsonl";
   const auto summary = dir / "summary.json";
-  const auto o = run_zpipe({"run", "-j", "4", "--output", out.string(), "--summary", summary.string(), "--", "echo",
-                            "$(( {} * {} ))"},
+  // -v: command mode says nothing on success without it (tests/test_cli_feedback.cpp).
+  const auto o = run_zpipe({"-v", "run", "-j", "4", "--output", out.string(), "--summary", summary.string(), "--",
+                            "echo", "$(( {} * {} ))"},
                            dir, seq(1, 1000));
   ASSERT_EQ(o.code, 0) << o.err;
   expect_squares(test::read_jsonl(out), 1000);

@@ -1,8 +1,10 @@
 #include "record_writer.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 #include <unistd.h>
 
@@ -80,15 +82,46 @@ private:
   std::string buffer_;
 };
 
-// GNU parallel's grouped output: a task's stdout (and stderr) printed whole, never interleaved.
+// An input as a failure line shows it: one line, at most 80 bytes, control bytes escaped.
+std::string shown_input(std::string_view input) {
+  std::string shown;
+  for (const char c : input.substr(0, 80)) {
+    if (c == '\n') shown += "\\n";
+    else if (static_cast<unsigned char>(c) < 0x20) shown += '?';
+    else shown += c;
+  }
+  if (input.size() > 80) shown += "...";
+  return shown;
+}
+
+// What a failed or timed-out task gets on stderr: one line naming it (id, input, how it
+// ended, the first line of its stderr), then the rest of its stderr as it was.
+void report_failure(const core::TaskResult& r) {
+  const std::string_view error = r.error;
+  const std::size_t newline = error.find('\n');
+  const std::string_view first = error.substr(0, newline);
+  std::string how = r.status == core::TaskStatus::timeout ? "timed out"
+                    : r.exit_code                         ? "failed with exit code " + std::to_string(*r.exit_code)
+                                                          : std::string("failed");
+  std::fprintf(stderr, "zpipe: task %llu %s (input '%s')%s%.*s\n", static_cast<unsigned long long>(r.id),
+               how.c_str(), shown_input(r.input).c_str(), first.empty() ? "" : ": ", static_cast<int>(first.size()),
+               first.data());
+  if (newline != std::string_view::npos && newline + 1 < error.size()) {
+    const std::string_view rest = error.substr(newline + 1);
+    std::fwrite(rest.data(), 1, rest.size(), stderr);
+    if (rest.back() != '\n') std::fputc('\n', stderr);
+  }
+}
+
+// GNU parallel's grouped output: a task's stdout (and stderr) printed whole, never
+// interleaved; a task that failed is named on stderr.
 class TextWriter final : public RecordWriter {
 public:
   TextWriter(const std::string& path, bool append) : out_(path, append) {}
   void write(const core::TaskResult& result, std::string_view) override {
     out_.write(result.output);
-    if (!result.error.empty()) {
-      std::fwrite(result.error.data(), 1, result.error.size(), stderr);
-    }
+    if (result.status != core::TaskStatus::ok) return report_failure(result);
+    if (!result.error.empty()) std::fwrite(result.error.data(), 1, result.error.size(), stderr);
   }
   void flush() override { out_.flush(); }
   void sync() override { out_.sync(); }
