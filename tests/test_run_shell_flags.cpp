@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "doc_support.hpp"
 #include "test_support.hpp"
 
 namespace zpipe {
@@ -15,13 +15,6 @@ namespace {
 
 using test::run_zpipe;
 using test::TempDir;
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 TEST(RunShellFlags, NoShellExecsTheWordsAsGiven) {
   TempDir dir;
@@ -65,7 +58,7 @@ TEST(RunShellFlags, ShellForcesTheShellAndTheDefaultSkipsIt) {
     args.insert(args.end(), command.begin(), command.end());
     const auto o = run_zpipe(args, dir, "ZPIPE_NO_SUCH_VARIABLE_X9\n");
     EXPECT_EQ(o.code, 0) << o.err;
-    return lines(o.out);
+    return test::lines_of(o.out);
   };
   std::vector<std::string> direct = env_seen({"-q", "run"});
   std::vector<std::string> shell = env_seen({"-q", "run", "--shell"});

@@ -8,13 +8,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "zpipe/worker/direct_exec.hpp"
 #include "zpipe/worker/task_runner.hpp"
 
+#include "doc_support.hpp"
 #include "test_support.hpp"
 
 namespace zpipe::worker {
@@ -145,14 +145,8 @@ TEST_F(ShellOrDirect, EnvironmentMatchesAndShowsNoShellInBetween) {
   const core::TaskResult shell = run_task(shell_task(command, UseShell::always), 1, input, 0);
   ASSERT_EQ(direct.exit_code, 0) << direct.error;
   ASSERT_EQ(shell.exit_code, 0) << shell.error;
-  auto lines = [](const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  };
-  std::vector<std::string> direct_lines = lines(direct.output);
-  std::vector<std::string> shell_lines = lines(shell.output);
+  std::vector<std::string> direct_lines = test::lines_of(direct.output);
+  std::vector<std::string> shell_lines = test::lines_of(shell.output);
   ASSERT_GT(direct_lines.size(), 3u);
   EXPECT_NE(direct_lines, shell_lines) << "dash lists the variables in its own order: no direct exec happened";
   std::sort(direct_lines.begin(), direct_lines.end());

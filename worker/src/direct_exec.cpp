@@ -83,11 +83,12 @@ constexpr std::string_view kShellWords[] = {
     "ulimit", "umask", "unalias", "unset", "until", "wait", "while", "{", "}",
 };
 
-}  // namespace
-
+// A word the shell runs as a keyword or builtin, not a program from PATH.
 bool is_shell_keyword_or_builtin(std::string_view word) {
   return std::ranges::find(kShellWords, word) != std::end(kShellWords);
 }
+
+}  // namespace
 
 std::optional<std::vector<std::string>> shell_free_argv(std::string_view command, std::string_view input,
                                                         std::uint64_t id) {

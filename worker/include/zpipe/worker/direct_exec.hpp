@@ -44,8 +44,4 @@ std::optional<char* const*> direct_exec_environment();
 // shell dies of it too).
 void report_death_as_dash_would(ProcessResult& process, std::size_t max_output);
 
-// A word the shell runs as a keyword or builtin, not a program from PATH (dash's and, to
-// be safe, bash's).
-bool is_shell_keyword_or_builtin(std::string_view word);
-
 }  // namespace zpipe::worker
