@@ -58,8 +58,15 @@ config::Pipeline parallel_pipeline(const RunOptions& o) {
   p.name = "zpipe-run";
   const std::string source = o.arg_file.empty() ? "-" : std::filesystem::absolute(o.arg_file).string();
   p.source = config::LinesSource{source};
-  p.task.kind = config::TaskKind::shell;
-  p.task.shell = join(o.command);
+  if (o.no_shell) {
+    // Each word as given is one argument: nothing is split, quoted or expanded but placeholders.
+    p.task.kind = config::TaskKind::argv;
+    p.task.argv = o.command;
+  } else {
+    p.task.kind = config::TaskKind::shell;
+    p.task.shell = join(o.command);
+    p.task.use_shell = o.shell ? config::UseShell::always : config::UseShell::automatic;
+  }
   p.workers.count = 1;
   p.workers.slots = o.jobs.empty() ? cpus() : jobs_from(o.jobs);
   return p;
@@ -89,6 +96,13 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "batch (their tasks run again) instead of refusing the file");
   cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
       ->check(CLI::PositiveNumber);
+  auto* shell = cmd->add_flag("--shell", o.shell,
+                              "Run every command through /bin/sh -c (by default a command with no shell syntax is "
+                              "exec'd directly, with the same result)");
+  cmd->add_flag("--no-shell", o.no_shell,
+                "Exec the words after '--' as they are, one argument each (placeholders expanded, nothing quoted), "
+                "never through a shell")
+      ->excludes(shell);
   return cmd;
 }
 
@@ -98,6 +112,9 @@ int run_run(const RunOptions& o) {
       throw config::ConfigError(o.parallel_mode ? "run: give either a PIPELINE file or '-- COMMAND', not both"
                                                 : "run: give a PIPELINE file, or '-- COMMAND...' for parallel mode");
     }
+    if (!o.parallel_mode && (o.shell || o.no_shell))
+      throw config::ConfigError(std::string(o.shell ? "--shell" : "--no-shell") +
+                                " goes with '-- COMMAND' (in a pipeline file: task.use_shell, or task.argv)");
     config::Pipeline p = o.parallel_mode ? parallel_pipeline(o) : config::load_pipeline(o.pipeline);
     if (!o.parallel_mode && !o.jobs.empty()) p.workers.count = jobs_from(o.jobs);
     if (!o.timeout.empty()) p.task.timeout = flag_duration("--timeout", o.timeout);

@@ -24,6 +24,8 @@ struct RunOptions {
   bool resume_failed = false;          // --resume-failed: also run again those that failed
   bool repair = false;                 // --repair: remove bad journal lines instead of refusing
   std::uint64_t halt_on_failure = 0;   // --halt-on-failure N
+  bool shell = false;                  // --shell: always through /bin/sh
+  bool no_shell = false;               // --no-shell: the words after `--` are the argv
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);

@@ -5,7 +5,7 @@
 #
 #   bench/run.sh           full run (5 runs per figure, sizes scaled to fit ~6-7 minutes)
 #   bench/run.sh --quick   3 runs per figure, smaller sizes (~2 minutes)
-#   bench/run.sh --smoke   one tiny scenario, one run: checks the driver and the bench
+#   bench/run.sh --smoke   two tiny scenarios, one run: checks the driver and the bench
 #                          programs work (exit 1 if a figure cannot be measured)
 #
 # Environment: ZPIPE_BUILD (default build/), BENCH_BUDGET_SCALE (multiplies every time
@@ -596,6 +596,50 @@ scenario_payload() {
   row "f. 4 KiB echo, 2 workers, 4 processes, tcp" "bytes/s vs raw hop" "$(human "$mz")B/s" "raw hop $(human "$mr")B/s" "${ratio}x" ">= 0.5x raw hop" "$(verdict "$ratio >= 0.5")" "$RUNS" "$n" "$mz" "$mr" "$ratio"
 }
 
+# ------------------------------- g/h. shell-free commands at -j 8 against xargs -P 8 ----
+# zpipe runs `-- PROGRAM` (a plain command: exec'd directly, no /bin/sh in between) and, for
+# reference, the same with REF_FLAG; xargs -P 8 -n1 runs the same N jobs. Runs interleave
+# round by round; ratio = xargs wall / zpipe wall (jobs/s, higher is better).
+# versus_xargs NAME N RUNS REF_FLAG PROGRAM...
+versus_xargs() {
+  local name=$1 n=$2 runs=$3 ref=$4
+  shift 4
+  seq "$n" >"$WORK/gh.txt"
+  local -a zr=() rr=() xr=()
+  local err="" i limit=$((60 + n / 10))
+  for i in $(seq "$runs"); do
+    log "$name: round $i/$runs: zpipe run -j 8, zpipe run -j 8 $ref, xargs -P 8"
+    RUN_ERROR=""
+    measured_stdin "$WORK/gh.txt" "$WORK/gh.m.json" "$limit" "$Z" -q run -j 8 -- "$@" || { err=$RUN_ERROR; break; }
+    zr+=("$(jnum "$WORK/gh.m.json" wall_seconds)")
+    measured_stdin "$WORK/gh.txt" "$WORK/gh.m.json" "$limit" "$Z" -q run -j 8 "$ref" -- "$@" || { err=$RUN_ERROR; break; }
+    rr+=("$(jnum "$WORK/gh.m.json" wall_seconds)")
+    measured_stdin "$WORK/gh.txt" "$WORK/gh.m.json" "$limit" xargs -P 8 -n1 "$@" || { err=$RUN_ERROR; break; }
+    xr+=("$(jnum "$WORK/gh.m.json" wall_seconds)")
+  done
+  if [ -n "$err" ]; then
+    row "$name" "jobs/s vs xargs -P8" "-" "-" "-" ">= 1.0x xargs" ERROR "$runs" "$n" "" "" "" "$err"
+    return
+  fi
+  local mz mr mx rz rr_ rx ratio ratio_ref
+  mz=$(median "${zr[@]}"); mr=$(median "${rr[@]}"); mx=$(median "${xr[@]}")
+  rz=$(awk_calc "\"%.1f\", $n / $mz"); rr_=$(awk_calc "\"%.1f\", $n / $mr"); rx=$(awk_calc "\"%.1f\", $n / $mx")
+  ratio=$(awk_calc "\"%.3f\", $mx / $mz")
+  ratio_ref=$(awk_calc "\"%.3f\", $mx / $mr")
+  row "$name" "jobs/s vs xargs -P8" "$(human "$rz")/s" "xargs $(human "$rx")/s" "${ratio}x" ">= 1.0x xargs" "$(verdict "$ratio >= 1.0")" "$runs" "$n" "$rz" "$rx" "$ratio"
+  row "$name, $ref" "jobs/s vs xargs -P8" "$(human "$rr_")/s" "xargs $(human "$rx")/s" "${ratio_ref}x" "(reference)" "-" "$runs" "$n" "$rr_" "$rx" "$ratio_ref"
+}
+
+scenario_direct_exec() {
+  local scripts=${1:-400} trues=${2:-2000}
+  printf '#!/bin/sh\nsleep 0.05\n' >"$WORK/script.sh"
+  chmod +x "$WORK/script.sh"
+  versus_xargs "g. $scripts x 50 ms script, -j 8" "$scripts" "$RUNS" --shell "$WORK/script.sh"
+  [ "$trues" -gt 0 ] || return 0
+  versus_xargs "h. $trues x true, -j 8" "$trues" "$RUNS" --no-shell true
+  note "g/h: zpipe run -j 8 -- CMD against xargs -P 8 -n1 CMD on the same inputs; g's script execs directly (reference: --shell, every job through /bin/sh -c); 'true' is a shell builtin, so zpipe runs it through /bin/sh -c as the shell would (reference: --no-shell execs /usr/bin/true, as xargs does)"
+}
+
 # ------------------------------------------------------------------------------ main ----
 START=$SECONDS
 log "mode $MODE: $RUNS run(s) per figure; zpipe $Z; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -613,8 +657,10 @@ if [ "$MODE" = smoke ]; then
   if [ -z "$A_RSS_KB" ]; then
     row "smoke: peak RSS via measure" "KB" "-" "-" "-" "-" ERROR 1 20000 "" "" "" "no max_rss_kb"
   fi
+  scenario_direct_exec 40 0   # ~1 s: the direct-exec path and the xargs baseline work
 else
   scenario_true
+  scenario_direct_exec
   scenario_granular
   scenario_uneven
   scenario_memory

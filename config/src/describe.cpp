@@ -48,6 +48,7 @@ std::string task_text(const TaskSpec& task) {
   switch (task.kind) {
     case TaskKind::shell:
       text = "shell: " + task.shell;
+      if (task.use_shell == UseShell::always) text += " (always through /bin/sh)";
       break;
     case TaskKind::argv:
       text = "argv: [";

@@ -5,6 +5,8 @@
 //   shell:   the command              | argv: u64 word count, then each word
 //   builtin: builtin:u8, ms (u8 present + u64), us (u8 present + u64), rounds:u32
 //   then timeout ms:u64, retries:u32, max_output:u64.
+// `use_shell` is not: exec'd directly or through /bin/sh, a task gives the same record
+// (docs/tasks.md, "Shell or direct exec").
 // Only the fields of the task's own kind are included, so a TaskSpec built in code with stale
 // fields of another kind hashes like the same task loaded from YAML.
 // docs/fingerprint.md describes it for other languages, with test vectors that

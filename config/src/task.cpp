@@ -65,6 +65,18 @@ std::vector<std::string> read_argv(const Context& ctx, const Field& field) {
   return words;
 }
 
+UseShell read_use_shell(const Context& ctx, const TaskSpec& task, const Field& field) {
+  if (task.kind != TaskKind::shell) {
+    fail(ctx, field.key.Mark(), field.path + ": only valid with 'shell' (an argv or builtin task runs no shell)");
+  }
+  const std::string value = read_string(ctx, field, false);
+  if (value == "auto") return UseShell::automatic;
+  if (value == "always") return UseShell::always;
+  std::string message = field.path + ": expected 'auto' or 'always', got '" + value + "'";
+  if (value == "never") message += " (to run a command without a shell, write it as 'argv: [...]')";
+  fail(ctx, field.mark(), message);
+}
+
 // A builtin parameter (ms, us, rounds) is only accepted by the builtin that reads it.
 void check_param_owner(const Context& ctx, const TaskSpec& task, const Field& field,
                        Builtin owner) {
@@ -85,7 +97,7 @@ void check_param_owner(const Context& ctx, const TaskSpec& task, const Field& fi
 TaskSpec read_task(const Context& ctx, const Field& field) {
   const MapReader map(ctx, field.value, field.path, field.key.Mark());
   map.reject_unknown(
-      {"shell", "argv", "builtin", "ms", "us", "rounds", "timeout", "retries", "max_output"});
+      {"shell", "argv", "builtin", "use_shell", "ms", "us", "rounds", "timeout", "retries", "max_output"});
 
   TaskSpec task;
   const Field& kind = map.require_one_of({"shell", "argv", "builtin"});
@@ -100,6 +112,7 @@ TaskSpec read_task(const Context& ctx, const Field& field) {
     task.builtin = read_builtin(ctx, kind);
   }
 
+  if (const Field* use_shell = map.find("use_shell")) task.use_shell = read_use_shell(ctx, task, *use_shell);
   if (const Field* ms = map.find("ms")) {
     check_param_owner(ctx, task, *ms, Builtin::sleep);
     task.ms = read_uint(ctx, *ms, 0, one_day_ms);

@@ -141,7 +141,7 @@ def parse_size(value, path, hi):
 # --- the sections -------------------------------------------------------------------------
 
 def _task(value):
-    keys = ["shell", "argv", "builtin", "ms", "us", "rounds", "timeout", "retries", "max_output"]
+    keys = ["shell", "argv", "builtin", "use_shell", "ms", "us", "rounds", "timeout", "retries", "max_output"]
     m = _map(value, "task", keys)
     kinds = [k for k in ("shell", "argv", "builtin") if k in m]
     if len(kinds) != 1:
@@ -160,6 +160,13 @@ def _task(value):
         if name not in BUILTINS:
             raise PipelineError(f"task.builtin: unknown builtin '{name}'")
         t.kind, t.builtin = BUILTIN, BUILTINS.index(name)
+    # use_shell: auto lets a worker skip /bin/sh when the record is the same; this worker
+    # always runs /bin/sh, which is right for both values. Not part of the fingerprint.
+    if "use_shell" in m:
+        if t.kind != SHELL:
+            raise PipelineError("task.use_shell: only valid with 'shell'")
+        if _string(m["use_shell"], "task.use_shell") not in ("auto", "always"):
+            raise PipelineError("task.use_shell: expected 'auto' or 'always'")
     for key, owner in (("ms", "sleep"), ("us", "spin"), ("rounds", "sha256")):
         if key in m and (t.kind != BUILTIN or t.builtin_name != owner):
             raise PipelineError(f"task.{key}: only valid with 'builtin: {owner}'")

@@ -107,6 +107,11 @@ std::string expand_text(std::string_view text, std::string_view input, std::uint
 
 }  // namespace
 
+std::size_t placeholder_length(std::string_view text) {
+  const Placeholder* placeholder = placeholder_at(text);
+  return placeholder == nullptr ? 0 : placeholder->token.size();
+}
+
 std::string shell_quote_if_needed(std::string_view value) {
   bool needs_quotes = value.empty();
   for (char c : value) {

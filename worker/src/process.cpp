@@ -260,7 +260,7 @@ void ProcessGroups::kill_all() {
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          std::size_t max_output, ProcessGroups& groups) {
+                          std::size_t max_output, ProcessGroups& groups, char* const* environment) {
   ProcessResult result;
   if (argv.empty()) {
     result.exit_code = 127;
@@ -280,9 +280,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   {
     const SpawnSetup setup(out_pipe.write_end.get(), err_pipe.write_end.get());
     const int rc = ::posix_spawnp(&pid, c_argv[0], setup.actions(), setup.attr(), c_argv.data(),
-                                  environ);
+                                  environment != nullptr ? environment : environ);
     if (rc != 0) {
       // glibc reports exec failures from the child and reaps it itself: nothing to wait for.
+      result.spawn_error = rc;
       result.exit_code = exit_code_for_spawn_error(rc);
       result.error = spawn_error_message(argv[0], rc);
       return result;
@@ -345,6 +346,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     result.exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {
     result.term_signal = WTERMSIG(status);
+    result.core_dumped = WCOREDUMP(status);
   }
   return result;
 }

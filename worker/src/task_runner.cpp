@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "builtins.hpp"
+#include "zpipe/worker/direct_exec.hpp"
 #include "zpipe/worker/placeholders.hpp"
 #include "zpipe/worker/process.hpp"
 
@@ -24,6 +25,7 @@ struct Attempt {
   bool truncated = false;
   std::string output;
   std::string error;
+  bool not_started = false;  // posix_spawnp failed: the program never ran
 };
 
 core::TaskStatus status_of(const ProcessResult& process) {
@@ -32,7 +34,10 @@ core::TaskStatus status_of(const ProcessResult& process) {
   return core::TaskStatus::failed;  // non-zero exit or killed by a signal
 }
 
-Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>& argv, ProcessGroups& groups) {
+// `environment` set: the program stands in for `/bin/sh -c` (run_shell) and runs with the
+// environment dash would give it; its death is then reported as dash would report it.
+Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>& argv, ProcessGroups& groups,
+                    char* const* environment = nullptr) {
   Attempt attempt;
   // exec takes C strings: a word holding a NUL byte (from the input) would be cut there,
   // and another command than the one written would run. Refused, and said so.
@@ -43,7 +48,8 @@ Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>
   }
   ProcessResult process;
   try {
-    process = run_process(argv, spec.timeout, spec.max_output, groups);
+    process = run_process(argv, spec.timeout, spec.max_output, groups, environment);
+    if (environment != nullptr) report_death_as_dash_would(process, spec.max_output);
   } catch (const std::system_error& e) {
     // The host, not the task, failed (e.g. out of fds or processes). Reporting a failed
     // attempt keeps the worker alive and lets retries or another delivery try again.
@@ -51,6 +57,7 @@ Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>
     attempt.error = std::string("zpipe: ") + e.what();
     return attempt;
   }
+  attempt.not_started = process.spawn_error != 0;
   attempt.status = status_of(process);
   attempt.exit_code = process.exit_code;
   attempt.truncated = process.truncated;
@@ -67,6 +74,22 @@ Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>
   return attempt;
 }
 
+// A shell task, exec'd directly when that gives the record `sh -c` would (docs/tasks.md,
+// "Shell or direct exec"): one exec per task instead of two.
+Attempt run_shell(const config::TaskSpec& spec, core::TaskId id, std::string_view input, ProcessGroups& groups) {
+  const std::optional<char* const*> environment =
+      spec.use_shell == config::UseShell::automatic ? direct_exec_environment() : std::nullopt;
+  if (environment) {
+    if (const auto argv = shell_free_argv(spec.shell, input, id)) {
+      Attempt direct = run_command(spec, *argv, groups, *environment);
+      // When the spawn failed nothing ran (no such program, not executable, a script
+      // without #!): the shell reports it in its own words, or runs the script itself.
+      if (!direct.not_started) return direct;
+    }
+  }
+  return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, input, id)}, groups);
+}
+
 Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input) {
   BuiltinOutcome outcome = run_builtin(spec, input);
   Attempt attempt;
@@ -81,7 +104,7 @@ Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input
 Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view input, ProcessGroups& groups) {
   switch (spec.kind) {
     case config::TaskKind::shell:
-      return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, input, id)}, groups);
+      return run_shell(spec, id, input, groups);
     case config::TaskKind::argv:
       return run_command(spec, expand_argv(spec.argv, input, id), groups);
     case config::TaskKind::builtin:

@@ -38,10 +38,14 @@ using Source = std::variant<RangeSource, LinesSource, ItemsSource>;
 // --- task: what a worker does with one input --------------------------------
 enum class TaskKind { shell, argv, builtin };
 enum class Builtin { noop, echo, sleep, spin, sha256 };
+// A shell task's command goes through /bin/sh only when it needs a shell (`automatic`: a
+// plain list of words is exec'd directly, with the same result), or `always`.
+enum class UseShell { automatic, always };
 
 struct TaskSpec {
   TaskKind kind = TaskKind::shell;
   std::string shell;              // kind == shell: command for /bin/sh -c, with placeholders
+  UseShell use_shell = UseShell::automatic;  // kind == shell: when /bin/sh runs it
   std::vector<std::string> argv;  // kind == argv: exec'd directly, placeholders per word
   Builtin builtin = Builtin::noop;
   std::optional<std::uint64_t> ms;  // builtin sleep: fixed duration; else the input is read as ms

@@ -2,6 +2,7 @@
 // GNU-parallel-style placeholders: {} {#} {.} {/} {//} {/.}
 // Error style: pure functions, no errors (unknown {...} text is left as is).
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +13,10 @@ namespace zpipe::worker {
 // Quotes `value` for /bin/sh only when it holds a character special to the shell
 // (so numbers and plain words pass through and `echo $(( {} * {} ))` works).
 std::string shell_quote_if_needed(std::string_view value);
+
+// The length of the placeholder token `text` starts with ({} {#} {.} {/} {//} {/.}), 0 when
+// it starts with none.
+std::size_t placeholder_length(std::string_view text);
 
 // Expands placeholders in a shell command; values are shell-quoted when needed.
 // With no placeholder in `command`, " " + quoted input is appended.

@@ -22,8 +22,10 @@ namespace zpipe::worker {
 struct ProcessResult {
   std::optional<int> exit_code;  // exit status; nullopt when killed by a signal
   int term_signal = 0;           // signal that ended it, 0 if it exited
+  bool core_dumped = false;      // with term_signal: it left a core dump
   bool timed_out = false;        // killed by us because the timeout passed
   bool truncated = false;        // stdout or stderr was longer than max_output
+  int spawn_error = 0;           // errno of a failed posix_spawnp: the program never ran
   std::string out;
   std::string error;
 };
@@ -50,8 +52,9 @@ private:
 };
 
 // timeout == 0 means none. max_output bounds each of out and error. The child's group is
-// in `groups` while it runs.
+// in `groups` while it runs. `environment` (null-terminated) replaces this process's environ.
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          std::size_t max_output, ProcessGroups& groups = ProcessGroups::unowned());
+                          std::size_t max_output, ProcessGroups& groups = ProcessGroups::unowned(),
+                          char* const* environment = nullptr);
 
 }  // namespace zpipe::worker
