@@ -21,15 +21,15 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
-// The pipeline GNU-parallel mode builds from its flags: lines in, one shell command.
+// The pipeline GNU-parallel mode builds from its flags: inputs (stdin, -a, :::, ::::), one
+// shell command.
 config::Pipeline parallel_pipeline(const RunOptions& o) {
-  if (o.command.empty()) throw config::ConfigError("run: nothing after '--': give the command to run");
+  CommandInputs inputs = command_inputs(o.command, o.inputs);
   config::Pipeline p;
   p.name = "zpipe-run";
-  const std::string source = o.arg_file.empty() ? "-" : std::filesystem::absolute(o.arg_file).string();
-  p.source = config::LinesSource{source};
+  p.source = std::move(inputs.source);
   p.task.kind = config::TaskKind::shell;
-  p.task.shell = join(o.command);
+  p.task.shell = join(inputs.command);
   p.workers.count = 1;
   p.workers.slots = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
   return p;
@@ -45,7 +45,19 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
   cmd->add_option("-j,--jobs", o.jobs, "Tasks at once (parallel mode: slots; file: workers.count)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("-k,--keep-order", o.keep_order, "Output in input order");
-  cmd->add_option("-a,--arg-file", o.arg_file, "Read inputs from FILE instead of stdin")->check(CLI::ExistingFile);
+  InputOptions& in = o.inputs;
+  cmd->add_option("-a,--arg-file", in.arg_files, "Read inputs from FILE instead of stdin ('-': stdin); several -a "
+                  "are several input sources, like :::: FILE")
+      ->type_size(1)
+      ->allow_extra_args(false);
+  cmd->add_flag("--link,--xapply", in.link, "Pair the input sources' values (shorter ones wrap) instead of "
+                "taking all combinations");
+  cmd->add_option("--colsep", in.colsep, "Split each input at this regular expression: columns are {1} {2} ...");
+  cmd->add_flag("-0,--null", in.null, "Inputs end with a NUL byte, not a newline");
+  cmd->add_option("-d,--delimiter", in.delimiter, "Inputs end with DELIM (\\n, \\t, \\0, \\NNN octal, \\xHH)")
+      ->check([](const std::string& text) { return text.empty() ? std::string("the delimiter is empty") : std::string(); });
+  cmd->add_option("-n,--max-args", in.max_args, "Arguments per task (the last may have fewer)")
+      ->check([](const std::string& text) { return text == "0" ? std::string("must be at least 1, got 0") : std::string(); });
   cmd->add_option("--output", o.output, "Write JSON Lines records to FILE");
   cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
   cmd->add_option("--timeout", o.timeout, "Per-task timeout, e.g. 500ms, 30s, 5m");
@@ -66,6 +78,9 @@ int run_run(const RunOptions& o) {
       throw config::ConfigError(o.parallel_mode ? "run: give either a PIPELINE file or '-- COMMAND', not both"
                                                 : "run: give a PIPELINE file, or '-- COMMAND...' for parallel mode");
     }
+    if (const std::string flag = o.inputs.first_given(); !o.parallel_mode && !flag.empty())
+      throw config::ConfigError("run: " + flag + ": -a/:::/:::: are for command mode; the pipeline file names its "
+                                "source (and --link, --colsep, -0, -d, -n go with them)");
     config::Pipeline p = o.parallel_mode ? parallel_pipeline(o) : config::load_pipeline(o.pipeline);
     if (!o.parallel_mode && o.jobs > 0) p.workers.count = o.jobs;
     if (!o.timeout.empty()) p.task.timeout = flag_duration("--timeout", o.timeout);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -78,14 +79,17 @@ Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input
   return attempt;
 }
 
-Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view input, ProcessGroups& groups) {
+Attempt run_once(const config::TaskSpec& spec, const core::TaskResult& task, unsigned slot, ProcessGroups& groups) {
+  // A one-input task's only argument is its input.
+  const std::span<const std::string> args = task.args.empty() ? std::span(&task.input, 1) : std::span(task.args);
+  const TaskArgs placeholders{args, task.id, slot};
   switch (spec.kind) {
     case config::TaskKind::shell:
-      return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, input, id)}, groups);
+      return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, placeholders)}, groups);
     case config::TaskKind::argv:
-      return run_command(spec, expand_argv(spec.argv, input, id), groups);
+      return run_command(spec, expand_argv(spec.argv, placeholders), groups);
     case config::TaskKind::builtin:
-      return run_builtin_attempt(spec, input);
+      return run_builtin_attempt(spec, task.input);
   }
   Attempt unknown;
   unknown.status = core::TaskStatus::failed;
@@ -97,9 +101,15 @@ Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view
 
 core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string input,
                           std::uint32_t earlier_attempts, ProcessGroups& groups) {
+  return run_task(spec, core::TaskItem{id, earlier_attempts + 1, std::move(input), {}}, 1, groups);
+}
+
+core::TaskResult run_task(const config::TaskSpec& spec, core::TaskItem&& item, unsigned slot, ProcessGroups& groups) {
   core::TaskResult result;
-  result.id = id;
-  result.input = std::move(input);
+  result.id = item.id;
+  result.input = std::move(item.input);
+  result.args = std::move(item.args);
+  const std::uint32_t earlier_attempts = item.attempt - 1;
 
   // Timeouts are retried too: a task that hung once (a slow mount, a busy host) often
   // completes on the next try.
@@ -107,7 +117,7 @@ core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::st
   std::uint32_t executions = 0;
   for (std::uint64_t n = 0; n < max_executions; ++n) {
     const auto started = std::chrono::steady_clock::now();
-    Attempt attempt = run_once(spec, id, result.input, groups);
+    Attempt attempt = run_once(spec, result, slot, groups);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     ++executions;
 
