@@ -1,5 +1,6 @@
 // zpipe run PIPELINE.yaml            all roles in one process
-// zpipe run -j N [-k] -- COMMAND...  GNU-parallel style over stdin lines (or -a FILE)
+// zpipe run -j N [-k] -- COMMAND... [::: ARGS | :::: FILES]...  GNU-parallel style over
+//                                    stdin lines, -a files or the sources after the command
 #include <thread>
 
 #include "commands.hpp"
@@ -40,7 +41,7 @@ config::Pipeline parallel_pipeline(const RunOptions& o) {
 CLI::App* setup_run(CLI::App& app, RunOptions& o) {
   CLI::App* cmd = app.add_subcommand(
       "run", "Run a whole pipeline in this process: `run PIPELINE.yaml`, or GNU-parallel style "
-             "`run -j N [-k] -- COMMAND...` over stdin lines");
+             "`run -j N [-k] -- COMMAND... [::: ARGS | :::: FILES]...` over stdin lines (docs/cli.md)");
   cmd->add_option("pipeline", o.pipeline, "Pipeline file (YAML)");
   cmd->add_option("-j,--jobs", o.jobs, "Tasks at once (parallel mode: slots; file: workers.count)")
       ->check(CLI::PositiveNumber);
