@@ -1,5 +1,6 @@
 // zpipe run PIPELINE.yaml            all roles in one process
-// zpipe run -j N [-k] -- COMMAND...  GNU-parallel style over stdin lines (or -a FILE)
+// zpipe run -j N [-k] -- COMMAND... [::: ARGS | :::: FILES]...  GNU-parallel style over
+//                                    stdin lines, -a files or the sources after the command
 #include <algorithm>
 #include <cstdio>
 #include <thread>
@@ -51,20 +52,20 @@ unsigned jobs_from(const std::string& text) {
   return static_cast<unsigned>(std::clamp(jobs, 1L, 100000L));
 }
 
-// The pipeline GNU-parallel mode builds from its flags: lines in, one shell command.
+// The pipeline GNU-parallel mode builds from its flags: inputs (stdin, -a, :::, ::::), one
+// shell command.
 config::Pipeline parallel_pipeline(const RunOptions& o) {
-  if (o.command.empty()) throw config::ConfigError("run: nothing after '--': give the command to run");
+  CommandInputs inputs = command_inputs(o.command, o.inputs);
   config::Pipeline p;
   p.name = "zpipe-run";
-  const std::string source = o.arg_file.empty() ? "-" : std::filesystem::absolute(o.arg_file).string();
-  p.source = config::LinesSource{source};
+  p.source = std::move(inputs.source);
   if (o.no_shell) {
     // Each word as given is one argument: nothing is split, quoted or expanded but placeholders.
     p.task.kind = config::TaskKind::argv;
-    p.task.argv = o.command;
+    p.task.argv = inputs.command;
   } else {
     p.task.kind = config::TaskKind::shell;
-    p.task.shell = join(o.command);
+    p.task.shell = join(inputs.command);
     p.task.use_shell = o.shell ? config::UseShell::always : config::UseShell::automatic;
   }
   p.workers.count = 1;
@@ -77,14 +78,26 @@ config::Pipeline parallel_pipeline(const RunOptions& o) {
 CLI::App* setup_run(CLI::App& app, RunOptions& o) {
   CLI::App* cmd = app.add_subcommand(
       "run", "Run a whole pipeline in this process: `run PIPELINE.yaml`, or GNU-parallel style "
-             "`run -j N [-k] -- COMMAND...` over stdin lines");
+             "`run -j N [-k] -- COMMAND... [::: ARGS | :::: FILES]...` over stdin lines (docs/cli.md)");
   cmd->add_option("pipeline", o.pipeline, "Pipeline file (YAML)");
   cmd->add_option("-j,--jobs", o.jobs,
                   "Tasks at once (command mode: slots; file: workers.count): N, N% of the CPUs, +N or -N "
                   "CPUs, 0 = as many as possible (" + std::to_string(kAsManyAsPossible) + ")")
       ->allow_extra_args(false);
   cmd->add_flag("-k,--keep-order", o.keep_order, "Output in input order");
-  cmd->add_option("-a,--arg-file", o.arg_file, "Read inputs from FILE instead of stdin")->check(CLI::ExistingFile);
+  InputOptions& in = o.inputs;
+  cmd->add_option("-a,--arg-file", in.arg_files, "Read inputs from FILE instead of stdin ('-': stdin); several -a "
+                  "are several input sources, like :::: FILE")
+      ->type_size(1)
+      ->allow_extra_args(false);
+  cmd->add_flag("--link,--xapply", in.link, "Pair the input sources' values (shorter ones wrap) instead of "
+                "taking all combinations");
+  cmd->add_option("--colsep", in.colsep, "Split each input at this regular expression: columns are {1} {2} ...");
+  cmd->add_flag("-0,--null", in.null, "Inputs end with a NUL byte, not a newline");
+  cmd->add_option("-d,--delimiter", in.delimiter, "Inputs end with DELIM (\\n, \\t, \\0, \\NNN octal, \\xHH)")
+      ->check([](const std::string& text) { return text.empty() ? std::string("the delimiter is empty") : std::string(); });
+  cmd->add_option("-n,--max-args", in.max_args, "Arguments per task (the last may have fewer)")
+      ->check([](const std::string& text) { return text == "0" ? std::string("must be at least 1, got 0") : std::string(); });
   cmd->add_option("--output", o.output, "Write JSON Lines records to FILE");
   cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
   cmd->add_option("--timeout", o.timeout, "Per-task timeout, e.g. 500ms, 30s, 5m");
@@ -115,6 +128,9 @@ int run_run(const RunOptions& o) {
     if (!o.parallel_mode && (o.shell || o.no_shell))
       throw config::ConfigError(std::string(o.shell ? "--shell" : "--no-shell") +
                                 " goes with '-- COMMAND' (in a pipeline file: task.use_shell, or task.argv)");
+    if (const std::string flag = o.inputs.first_given(); !o.parallel_mode && !flag.empty())
+      throw config::ConfigError("run: " + flag + ": -a/:::/:::: are for command mode; the pipeline file names its "
+                                "source (and --link, --colsep, -0, -d, -n go with them)");
     config::Pipeline p = o.parallel_mode ? parallel_pipeline(o) : config::load_pipeline(o.pipeline);
     if (!o.parallel_mode && !o.jobs.empty()) p.workers.count = jobs_from(o.jobs);
     if (!o.timeout.empty()) p.task.timeout = flag_duration("--timeout", o.timeout);

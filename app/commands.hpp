@@ -7,15 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "run_inputs.hpp"
+
 namespace zpipe::app {
 
 struct RunOptions {
   std::string pipeline;                // PIPELINE.yaml (pipeline mode)
-  std::vector<std::string> command;    // words after `--` (GNU-parallel mode)
+  std::vector<std::string> command;    // words after `--` (GNU-parallel mode), ::: and :::: groups included
   bool parallel_mode = false;          // `--` was given
   std::string jobs;                    // -j: N, 0, N%, +N, -N as in GNU parallel; empty = CPUs
   bool keep_order = false;             // -k
-  std::string arg_file;                // -a FILE; default stdin
+  InputOptions inputs;                 // -a, --link, --colsep, -0, -d, -n; ::: and :::: are in `command`
   std::string output;                  // --output FILE (JSON Lines)
   std::string summary;                 // --summary FILE
   std::string timeout;                 // --timeout DUR

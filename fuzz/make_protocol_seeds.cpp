@@ -54,6 +54,7 @@ std::vector<std::pair<std::string, Message>> seeds() {
   s.emplace_back("tasks-empty", Tasks{});
   s.emplace_back("tasks-one", Tasks{{{1, 1, "42"}}});
   s.emplace_back("tasks-several", Tasks{{{1, 1, "a"}, {2, 3, binary}, {3, 1, ""}, {0xffffffffffffffffull, 9, "max id"}}});
+  s.emplace_back("arg-tasks", Tasks{{{1, 1, "", {"a", binary, ""}}, {2, 2, "", {"one"}}}});
   s.emplace_back("done", Done{});
   s.emplace_back("total-0", Total{0});
   s.emplace_back("total-1000", Total{1000});
@@ -67,6 +68,9 @@ std::vector<std::pair<std::string, Message>> seeds() {
                  Results{"worker-2", {result(4, TaskStatus::ok, 0, true, binary, binary, binary),
                                       result(5, TaskStatus::failed, 127, false, "", "", "not found"),
                                       result(6, TaskStatus::timeout, std::nullopt, false, "6", "", "")}});
+  TaskResult with_args = result(7, TaskStatus::ok, 0, false, "", "a\n", "");
+  with_args.args = {"a", binary, ""};
+  s.emplace_back("arg-results", Results{"w", {with_args}});
   return s;
 }
 

@@ -3,7 +3,8 @@
 # Checks with dpkg first so a machine that has everything never touches apt.
 # python3-zmq and python3-yaml: the reference Python worker (examples/python-worker) and the
 # tests that run it with /usr/bin/python3. iptables and iproute2: the fault-injection suite
-# (make test-faults) loses packets between network namespaces.
+# (make test-faults) loses packets between network namespaces. parallel: GNU parallel, which
+# the compatibility tests (tests/test_parallel_compat.cpp) run beside zpipe.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,7 @@ packages=(
   procps
   python3-zmq python3-yaml
   iptables iproute2
+  parallel
 )
 if [ "${ZPIPE_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$ZPIPE_EXTRA_PACKAGES"

@@ -53,6 +53,12 @@ TEST(CliFeedback, TimedOutTaskIsNamedOnAWholeLine) {
   EXPECT_EQ(o.err, "zpipe: task 1 timed out (input '5'): timed out after 150 ms\nzpipe: 1 of 1 tasks failed (1 timed out)\n");
 }
 
+TEST(CliFeedback, AnInputWithANewlineStaysOnTheFailureLine) {
+  TempDir dir;
+  const auto o = run_zpipe({"run", "-0", "--", "exit 2 #"}, dir, std::string("a\nb\0", 4));
+  EXPECT_NE(o.err.find("zpipe: task 1 failed with exit code 2 (input 'a\\nb')\n"), std::string::npos) << o.err;
+}
+
 TEST(CliFeedback, JobsTakeGnuParallelForms) {
   TempDir dir;
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());

@@ -116,5 +116,51 @@ TEST(ExpandArgv, PlaceholderInAnyWordSuppressesAppend) {
   EXPECT_EQ(expand_argv({"echo", "x", "--id={#}"}, "in", 2), (Words{"echo", "x", "--id=2"}));
 }
 
+// --- argument lists (zpipe run with several inputs, -n, --colsep), positional and {%} ---
+
+TaskArgs task_of(const Words& args, std::uint64_t id = 1, unsigned slot = 1) { return TaskArgs{args, id, slot}; }
+
+TEST(ExpandPositional, NumbersFromOneAndFromTheEnd) {
+  const Words args{"a", "b c", "d"};
+  EXPECT_EQ(expand_shell("echo {1} {2} {3} {-1} {-3}", task_of(args)), "echo a 'b c' d d a");
+}
+
+TEST(ExpandPositional, TakesThePathModifiersOfTheirArgument) {
+  const Words args{"x/y.tar.gz", "dir/sub/f.c", "plain"};
+  EXPECT_EQ(expand_shell("{1.} {2/} {2//} {2/.} {-1.} {3/}", task_of(args)), "x/y.tar f.c dir/sub f plain plain");
+}
+
+TEST(ExpandPositional, BeyondTheArgumentsIsEmpty) {
+  // As in parallel: `parallel echo '[{2}]' ::: a` prints [].
+  EXPECT_EQ(expand_shell("echo [{2}] [{-2}]", task_of({"a"})), "echo [''] ['']");
+  EXPECT_EQ(expand_argv({"echo", "[{2}]"}, task_of({"a"})), (Words{"echo", "[]"}));
+}
+
+TEST(ExpandPositional, OneInputIsArgumentOne) {
+  EXPECT_EQ(expand_shell("echo {1} {-1} {1/}", "d/it's", 1), "echo 'd/it'\\''s' 'd/it'\\''s' 'it'\\''s'");
+}
+
+TEST(ExpandPositional, ZeroAndMalformedStayAsWritten) {
+  EXPECT_EQ(expand_shell("echo {0} {-} {1x} {-0} {1", task_of({"a"})), "echo {0} {-} {1x} {-0} {1 a");
+}
+
+TEST(ExpandArgumentList, BracesAreEveryArgumentEachQuotedJoinedBySpaces) {
+  const Words args{"a b", "it's", "c"};
+  EXPECT_EQ(expand_shell("echo [{}]", task_of(args)), "echo ['a b' 'it'\\''s' c]");
+  EXPECT_EQ(expand_shell("x{/}y", task_of({"d/e.f", "g/h"})), "xe.f hy");
+  EXPECT_EQ(expand_argv({"echo", "[{}]"}, task_of(args)), (Words{"echo", "[a b it's c]"}));
+}
+
+TEST(ExpandArgumentList, WithoutPlaceholderEveryArgumentIsAppended) {
+  const Words args{"a b", "", "$x"};
+  EXPECT_EQ(expand_shell("echo", task_of(args)), "echo 'a b' '' '$x'");
+  EXPECT_EQ(expand_argv({"printf", "%s|"}, task_of(args)), (Words{"printf", "%s|", "a b", "", "$x"}));
+}
+
+TEST(ExpandSlot, IsTheSlotNumber) {
+  EXPECT_EQ(expand_shell("echo {%} {#}", task_of({"a"}, 12, 3)), "echo 3 12");
+  EXPECT_EQ(expand_argv({"echo", "{%}"}, task_of({"a"}, 1, 2)), (Words{"echo", "2"}));
+}
+
 }  // namespace
 }  // namespace zpipe::worker

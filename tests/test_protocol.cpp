@@ -25,6 +25,59 @@ TEST(Protocol, HelloRoundTrips) {
   EXPECT_EQ(out.name, "host:42");
 }
 
+TEST(Protocol, ArgumentListTasksTravelAsArgTasksAndComeBackJoined) {
+  Tasks t;
+  t.items.push_back({4, 2, "", {"a b", std::string("nul\0", 4), ""}});
+  t.items.push_back({5, 1, "alone"});  // one input in an argument-list message: one argument
+  EXPECT_EQ(encode(Message{t}).header[1], static_cast<std::uint8_t>(MsgType::arg_tasks));
+  const auto out = std::get<Tasks>(round_trip(t));
+  ASSERT_EQ(out.items.size(), 2u);
+  EXPECT_EQ(out.items[0].attempt, 2u);
+  EXPECT_EQ(out.items[0].args, (std::vector<std::string>{"a b", std::string("nul\0", 4), ""}));
+  EXPECT_EQ(out.items[0].input, std::string("a b nul\0 ", 9)) << "the input is the arguments joined by spaces";
+  EXPECT_EQ(out.items[1].args, std::vector<std::string>{"alone"});
+  EXPECT_EQ(out.items[1].input, "alone");
+}
+
+TEST(Protocol, OneInputTasksAndResultsKeepTheirVersionOneTypes) {
+  EXPECT_EQ(encode(Message{Tasks{{{1, 1, "x"}}}}).header[1], static_cast<std::uint8_t>(MsgType::tasks));
+  Results r;
+  r.items.push_back(TaskResult{});
+  r.items[0].id = 1;
+  EXPECT_EQ(encode(Message{r}).header[1], static_cast<std::uint8_t>(MsgType::results));
+}
+
+TEST(Protocol, ArgumentListResultsRoundTrip) {
+  Results r;
+  r.worker = "w";
+  TaskResult item;
+  item.id = 9;
+  item.attempts = 1;
+  item.exit_code = 0;
+  item.args = {"x", "y z"};
+  item.output = "out";
+  r.items.push_back(item);
+  EXPECT_EQ(encode(Message{r}).header[1], static_cast<std::uint8_t>(MsgType::arg_results));
+  const auto out = std::get<Results>(round_trip(r));
+  ASSERT_EQ(out.items.size(), 1u);
+  EXPECT_EQ(out.items[0].args, item.args);
+  EXPECT_EQ(out.items[0].input, "x y z");
+  EXPECT_EQ(out.items[0].output, "out");
+}
+
+TEST(Protocol, RejectsAnEmptyOrOverlongArgumentList) {
+  const std::uint8_t header[2] = {kProtocolVersion, static_cast<std::uint8_t>(MsgType::arg_tasks)};
+  const std::string_view head(reinterpret_cast<const char*>(header), 2);
+  // n 1 task, id 1, attempt 1, argc 0.
+  const std::string empty("\x01\0\0\0" "\x01\0\0\0\0\0\0\0" "\x01\0\0\0" "\0\0\0\0", 20);
+  EXPECT_STREQ(decode(head, empty).error, "empty argument list");
+  // argc 1000 with no bytes for them.
+  const std::string overlong("\x01\0\0\0" "\x01\0\0\0\0\0\0\0" "\x01\0\0\0" "\xe8\x03\0\0", 20);
+  EXPECT_STREQ(decode(head, overlong).error, "count exceeds body");
+  // No tasks at all: that is a `tasks` message (one encoding per message).
+  EXPECT_STREQ(decode(head, std::string("\0\0\0\0", 4)).error, "arg_tasks without tasks");
+}
+
 TEST(Protocol, TasksRoundTripWithBinaryInput) {
   Tasks t;
   t.items.push_back({1, 1, "plain"});

@@ -49,7 +49,7 @@ TEST(ProtocolDoc, EveryExampleDecodesAsItsMessageAndEncodesBackToTheSameBytes) {
     seen.insert(e.name);
   }
   for (const char* name : {"hello", "credit", "heartbeat", "ack", "have", "bye", "welcome", "refuse", "tasks",
-                           "done", "total", "halt", "results"}) {
+                           "done", "total", "halt", "results", "arg_tasks", "arg_results"}) {
     EXPECT_TRUE(seen.count(name)) << "docs/protocol.md has no example of " << name;
   }
 }
@@ -64,6 +64,13 @@ TEST(ProtocolDoc, AnnotatedValuesAreTheDecodedOnes) {
       EXPECT_EQ(hello->fingerprint, 0x3923308afd5b513cull);  // docs/fingerprint.md, vector 1
       EXPECT_EQ(hello->credit, 2u);
       EXPECT_EQ(hello->name, "w1");
+    } else if (const auto* results = std::get_if<core::Results>(&*d.message); results && !results->items[0].args.empty()) {
+      EXPECT_EQ(results->items[0].args, (std::vector<std::string>{"a", "b c"}));
+      EXPECT_EQ(results->items[0].input, "a b c");
+      EXPECT_EQ(results->items[0].output, "b c|a\n");
+    } else if (const auto* tasks = std::get_if<core::Tasks>(&*d.message); tasks && !tasks->items[0].args.empty()) {
+      ASSERT_EQ(tasks->items.size(), 1u);
+      EXPECT_EQ(tasks->items[0].input, "a b c");
     } else if (const auto* results = std::get_if<core::Results>(&*d.message)) {
       ASSERT_EQ(results->items.size(), 2u);
       EXPECT_EQ(results->items[0].exit_code, 0);

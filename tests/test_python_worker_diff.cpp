@@ -73,6 +73,13 @@ TEST(PythonWorkerDiff, ShellPlaceholdersOnAwkwardInputs) {
   expect_same_records(kLines, "  shell: \"printf '[%s]' {} {#} {.} {/} {//} {/.} x{y}\"\n", kAwkwardCount);
 }
 
+TEST(PythonWorkerDiff, PositionalPlaceholdersOnAwkwardInputs) {
+  // A one-input task's input is argument 1; {2} and {-2} are beyond it (empty).
+  expect_same_records(kLines, "  shell: \"printf '[%s]' {1} {-1} {1.} {1/} {1//} {-1/.} {2} {-2} {0} {1x}\"\n",
+                      kAwkwardCount);
+  expect_same_records(kLines, "  argv: [printf, \"[%s][%s][%s]\", \"{1}\", \"{-1/}{2}\", \"{1//}\"]\n", kAwkwardCount);
+}
+
 TEST(PythonWorkerDiff, ShellWithoutPlaceholderAppendsTheQuotedInput) {
   expect_same_records(kLines, "  shell: \"printf '<%s>'\"\n", kAwkwardCount);
 }

@@ -169,5 +169,26 @@ TEST(PythonWorkerSession, TasksArrivingWhileLeavingAreHandedBackAtOnce) {
   EXPECT_FALSE(std::filesystem::exists(marker + "c"));
 }
 
+TEST(PythonWorkerSession, ArgumentListTasksComeBackAsArgResults) {
+  TempDir dir;
+  ScriptedVentilator vent;
+  const std::string file = vent.write_pipeline(dir, "{ shell: \"printf '%s|' {2} {1} {-1} {%} {#}; echo {}\" }", "",
+                                               "{ slots: 2 }");
+  Child py = test::start_python_worker({"-c", file, "--name", "py"}, dir, "py");
+  ASSERT_TRUE(vent.next_of<core::Hello>(10s)) << read_file(dir / "py.err");
+  vent.send(core::Welcome{1000, 5});
+  vent.send(core::Tasks{{{7, 1, "", {"a b", "it's", ""}}}});
+  const auto results = vent.result(10s);
+  ASSERT_TRUE(results) << read_file(dir / "py.err");
+  ASSERT_EQ(results->items.size(), 1u);
+  const core::TaskResult& r = results->items[0];
+  EXPECT_EQ(r.id, 7u);
+  EXPECT_EQ(r.args, (std::vector<std::string>{"a b", "it's", ""})) << "the arguments come back exactly";
+  EXPECT_EQ(r.input, "a b it's ");
+  EXPECT_EQ(r.output, "it's|a b||1|7|a b it's \n");
+  vent.send(core::Done{});
+  EXPECT_EQ(py.wait(10s), 0) << read_file(dir / "py.err");
+}
+
 }  // namespace
 }  // namespace zpipe

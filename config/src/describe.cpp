@@ -41,6 +41,13 @@ struct SourceText {
     if (items.items.size() > shown) text += ", ...";
     return text;
   }
+  std::string operator()(const ArgsSource& args) const {
+    std::string text = "argument lists from " + plural(args.inputs.size(), "input source", "input sources");
+    text += args.link ? ", linked" : ", all combinations";
+    if (!args.colsep.empty()) text += ", columns split by " + quote(args.colsep);
+    if (args.max_args > 1) text += ", " + std::to_string(args.max_args) + " per task";
+    return text;
+  }
 };
 
 std::string task_text(const TaskSpec& task) {

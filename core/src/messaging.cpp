@@ -19,9 +19,6 @@ void FaultCounter::count(const std::string& kind) {
 
 namespace {
 
-std::uint8_t type_byte(const Tasks&) { return static_cast<std::uint8_t>(MsgType::tasks); }
-std::uint8_t type_byte(const Results&) { return static_cast<std::uint8_t>(MsgType::results); }
-
 // Header and body frames of a message, the body encoded in place.
 struct Frames {
   template <typename M>

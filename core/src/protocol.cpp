@@ -1,5 +1,6 @@
 #include "zpipe/core/protocol.hpp"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "zpipe/core/bytes.hpp"
@@ -11,6 +12,7 @@ namespace {
 // item needs at least this many bytes in the body.
 constexpr std::size_t kMinTaskItemBytes = 8 + 4 + 4;
 constexpr std::size_t kMinResultItemBytes = 8 + 4 + 1 + 1 + 4 + 8 + 4 * 3;
+constexpr std::size_t kArgBytes = 4;  // an argument's length (a count of arguments is as big)
 constexpr std::size_t kIdRangeBytes = 8 + 4;
 
 constexpr std::uint8_t kHasExitCode = 1;
@@ -31,6 +33,35 @@ constexpr MsgType type_of() {
   if constexpr (std::is_same_v<T, Done>) return MsgType::done;
   if constexpr (std::is_same_v<T, Total>) return MsgType::total;
   if constexpr (std::is_same_v<T, Results>) return MsgType::results;
+}
+
+template <typename Items>
+bool any_args(const Items& items) {
+  return std::any_of(items.begin(), items.end(), [](const auto& item) { return !item.args.empty(); });
+}
+
+// The type a message goes out as: Tasks and Results carrying argument lists use the
+// arg_ types, so a one-input batch keeps its version-1 bytes.
+template <typename T>
+MsgType message_type(const T&) {
+  return type_of<T>();
+}
+MsgType message_type(const Tasks& m) { return any_args(m.items) ? MsgType::arg_tasks : MsgType::tasks; }
+MsgType message_type(const Results& m) { return any_args(m.items) ? MsgType::arg_results : MsgType::results; }
+
+// A task's input (one-input task) or its argument list (argument-list task).
+void write_input(ByteWriter& w, const std::string& input, const std::vector<std::string>& args, bool as_list) {
+  if (!as_list) {
+    w.bytes(input);
+    return;
+  }
+  if (args.empty()) {  // a one-input item in an argument-list message: its one argument
+    w.u32(1);
+    w.bytes(input);
+    return;
+  }
+  w.u32(static_cast<std::uint32_t>(args.size()));
+  for (const std::string& arg : args) w.bytes(arg);
 }
 
 void write_body(ByteWriter& w, const Hello& m) {
@@ -69,16 +100,18 @@ void write_body(ByteWriter& w, const Welcome& m) {
 }
 void write_body(ByteWriter& w, const Refuse& m) { w.bytes(m.reason); }
 void write_body(ByteWriter& w, const Tasks& m) {
+  const bool as_list = any_args(m.items);
   w.u32(static_cast<std::uint32_t>(m.items.size()));
   for (const auto& t : m.items) {
     w.u64(t.id);
     w.u32(t.attempt);
-    w.bytes(t.input);
+    write_input(w, t.input, t.args, as_list);
   }
 }
 void write_body(ByteWriter&, const Done&) {}
 void write_body(ByteWriter& w, const Total& m) { w.u64(m.total); }
 void write_body(ByteWriter& w, const Results& m) {
+  const bool as_list = any_args(m.items);
   w.bytes(m.worker);
   w.u32(static_cast<std::uint32_t>(m.items.size()));
   for (const auto& r : m.items) {
@@ -88,7 +121,7 @@ void write_body(ByteWriter& w, const Results& m) {
     w.u8(static_cast<std::uint8_t>((r.exit_code ? kHasExitCode : 0) | (r.truncated ? kTruncated : 0)));
     w.i32(r.exit_code.value_or(0));
     w.u64(r.duration_us);
-    w.bytes(r.input);
+    write_input(w, r.input, r.args, as_list);
     w.bytes(r.output);
     w.bytes(r.error);
   }
@@ -160,16 +193,35 @@ Decoded decode_bye(ByteReader& r) {
   return finish(r, std::move(m));
 }
 
-Decoded decode_tasks(ByteReader& r) {
+// An argument list: a count, then that many arguments. `input` becomes them joined.
+// Returns an error text or nullptr.
+const char* read_args(ByteReader& r, std::vector<std::string>& args, std::string& input) {
+  const std::uint32_t n = r.u32();
+  if (r.failed()) return nullptr;  // the caller's finish() reports the truncation
+  if (n == 0) return "empty argument list";
+  if (n > r.remaining() / kArgBytes) return "count exceeds body";
+  args.reserve(n);
+  for (std::uint32_t i = 0; i < n && !r.failed(); ++i) args.emplace_back(r.bytes());
+  input = join_args(args);
+  return nullptr;
+}
+
+Decoded decode_tasks(ByteReader& r, bool arg_lists) {
   Tasks m;
   const std::uint32_t n = r.u32();
   if (r.failed() || n > r.remaining() / kMinTaskItemBytes) return fail("count exceeds body");
+  // Empty, it would encode as `tasks`: each message has one encoding.
+  if (arg_lists && n == 0) return fail("arg_tasks without tasks");
   m.items.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     TaskItem t;
     t.id = r.u64();
     t.attempt = r.u32();
-    t.input = std::string(r.bytes());
+    if (!arg_lists) {
+      t.input = std::string(r.bytes());
+    } else if (const char* error = read_args(r, t.args, t.input)) {
+      return fail(error);
+    }
     if (r.failed()) break;
     if (t.id == 0) return fail("task id 0");
     m.items.push_back(std::move(t));
@@ -177,11 +229,12 @@ Decoded decode_tasks(ByteReader& r) {
   return finish(r, std::move(m));
 }
 
-Decoded decode_results(ByteReader& r) {
+Decoded decode_results(ByteReader& r, bool arg_lists) {
   Results m;
   m.worker = std::string(r.bytes());
   const std::uint32_t n = r.u32();
   if (r.failed() || n > r.remaining() / kMinResultItemBytes) return fail("count exceeds body");
+  if (arg_lists && n == 0) return fail("arg_results without results");
   m.items.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     TaskResult t;
@@ -191,7 +244,11 @@ Decoded decode_results(ByteReader& r) {
     const std::uint8_t flags = r.u8();
     const std::int32_t exit_code = r.i32();
     t.duration_us = r.u64();
-    t.input = std::string(r.bytes());
+    if (!arg_lists) {
+      t.input = std::string(r.bytes());
+    } else if (const char* error = read_args(r, t.args, t.input)) {
+      return fail(error);
+    }
     t.output = std::string(r.bytes());
     t.error = std::string(r.bytes());
     if (r.failed()) break;
@@ -212,8 +269,18 @@ Decoded decode_results(ByteReader& r) {
 }  // namespace
 
 std::uint8_t type_byte(const Message& message) {
-  return std::visit([](const auto& m) { return static_cast<std::uint8_t>(type_of<std::decay_t<decltype(m)>>()); },
-                    message);
+  return std::visit([](const auto& m) { return static_cast<std::uint8_t>(message_type(m)); }, message);
+}
+std::uint8_t type_byte(const Tasks& message) { return static_cast<std::uint8_t>(message_type(message)); }
+std::uint8_t type_byte(const Results& message) { return static_cast<std::uint8_t>(message_type(message)); }
+
+std::string join_args(const std::vector<std::string>& args) {
+  std::string joined;
+  for (const std::string& arg : args) {
+    if (&arg != &args.front()) joined.push_back(' ');
+    joined.append(arg);
+  }
+  return joined;
 }
 
 namespace {
@@ -278,10 +345,12 @@ Decoded decode(std::string_view header, std::string_view body) {
       return finish(r, m);
     }
     case MsgType::refuse: return finish(r, Refuse{std::string(r.bytes())});
-    case MsgType::tasks: return decode_tasks(r);
+    case MsgType::tasks: return decode_tasks(r, false);
+    case MsgType::arg_tasks: return decode_tasks(r, true);
     case MsgType::done: return finish(r, Done{});
     case MsgType::total: return finish(r, Total{r.u64()});
-    case MsgType::results: return decode_results(r);
+    case MsgType::results: return decode_results(r, false);
+    case MsgType::arg_results: return decode_results(r, true);
   }
   return fail("unknown message type");
 }
@@ -311,9 +380,11 @@ const char* to_string(MsgType type) {
     case MsgType::welcome: return "welcome";
     case MsgType::refuse: return "refuse";
     case MsgType::tasks: return "tasks";
+    case MsgType::arg_tasks: return "arg_tasks";
     case MsgType::done: return "done";
     case MsgType::total: return "total";
     case MsgType::results: return "results";
+    case MsgType::arg_results: return "arg_results";
   }
   return "unknown";
 }

@@ -1,7 +1,8 @@
 """GNU-parallel-style placeholders, on bytes (docs/tasks.md, "Placeholders").
 
-{} input, {#} task id, {.} input without extension, {/} basename, {//} dirname,
-{/.} basename without extension. Any other {...} is left as written.
+{} input (every argument, each quoted, joined by spaces), {#} task id, {%} slot,
+{.} input without extension, {/} basename, {//} dirname, {/.} basename without extension,
+and the positional {N} {-N} {N.} {N/} {N//} {N/.}. Any other {...} is left as written.
 """
 
 import re
@@ -45,17 +46,69 @@ def dirname(path):
     return strip(p[:slash + 1])
 
 
-_TOKENS = [
-    (b"{}", lambda data, task_id: data),
-    (b"{#}", lambda data, task_id: str(task_id).encode()),
-    (b"{.}", lambda data, task_id: remove_extension(data)),
-    (b"{/}", lambda data, task_id: basename(data)),
-    (b"{//}", lambda data, task_id: dirname(data)),
-    (b"{/.}", lambda data, task_id: remove_extension(basename(data))),
+def _identity(data):
+    return data
+
+
+# Suffixes after a position (or none), checked in this order: "//" before "/", "/." before "/".
+_MODIFIERS = [
+    (b"", _identity),
+    (b".", remove_extension),
+    (b"//", dirname),
+    (b"/.", lambda data: remove_extension(basename(data))),
+    (b"/", basename),
 ]
+_POSITIONAL = re.compile(rb"\{(-?)([0-9]{1,9})")
 
 
-def _expand(text, data, task_id, quote):
+def _token_at(text, at):
+    """The placeholder at text[at] == '{': (kind, position, transform, length) or None."""
+    if text.startswith(b"{#}", at):
+        return "id", 0, None, 3
+    if text.startswith(b"{%}", at):
+        return "slot", 0, None, 3
+    m = _POSITIONAL.match(text, at)
+    if m:
+        position = int(m.group(2))
+        if position == 0:
+            return None
+        kind, position, after = "one", -position if m.group(1) else position, m.end()
+    elif text.startswith(b"{-", at):
+        return None
+    else:
+        kind, position, after = "all", 0, at + 1
+    for suffix, transform in _MODIFIERS:
+        if text.startswith(suffix + b"}", after):
+            return kind, position, transform, after + len(suffix) + 1 - at
+    return None
+
+
+def _all(args, transform, quote):
+    return b" ".join(shell_quote_if_needed(transform(a)) if quote else transform(a) for a in args)
+
+
+def _value(token, task, quote):
+    kind, position, transform, _ = token
+    if kind == "all":
+        return _all(task.args, transform, quote)
+    if kind == "id":
+        return str(task.id).encode()
+    if kind == "slot":
+        return str(task.slot).encode()
+    index = position - 1 if position > 0 else len(task.args) + position
+    value = transform(task.args[index]) if 0 <= index < len(task.args) else b""
+    return shell_quote_if_needed(value) if quote else value
+
+
+class TaskArgs:
+    """What placeholders stand for: {1} {2} ... (a one-input task has one: its input),
+    {#} the task id, {%} the slot (1-based)."""
+
+    def __init__(self, args, task_id, slot=1):
+        self.args, self.id, self.slot = args, task_id, slot
+
+
+def _expand(text, task, quote):
     """Returns (expanded text, whether a placeholder was seen)."""
     out = []
     found = False
@@ -66,33 +119,31 @@ def _expand(text, data, task_id, quote):
             out.append(text[pos:])
             break
         out.append(text[pos:brace])
-        for token, value in _TOKENS:
-            if text.startswith(token, brace):
-                found = True
-                v = value(data, task_id)
-                out.append(shell_quote_if_needed(v) if quote else v)
-                pos = brace + len(token)
-                break
-        else:
+        token = _token_at(text, brace)
+        if token is None:
             out.append(b"{")
             pos = brace + 1
+            continue
+        found = True
+        out.append(_value(token, task, quote))
+        pos = brace + token[3]
     return b"".join(out), found
 
 
-def expand_shell(command, data, task_id):
-    expanded, found = _expand(command, data, task_id, quote=True)
+def expand_shell(command, task):
+    expanded, found = _expand(command, task, quote=True)
     if not found:
-        expanded += b" " + shell_quote_if_needed(data)
+        expanded += b" " + _all(task.args, _identity, True)
     return expanded
 
 
-def expand_argv(argv, data, task_id):
+def expand_argv(argv, task):
     words = []
     found = False
     for word in argv:
-        expanded, seen = _expand(word, data, task_id, quote=False)
+        expanded, seen = _expand(word, task, quote=False)
         words.append(expanded)
         found = found or seen
     if not found:
-        words.append(data)
+        words.extend(task.args)
     return words

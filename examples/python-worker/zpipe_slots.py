@@ -12,7 +12,8 @@ class SlotPool:
     def __init__(self, spec, slots):
         self.spec = spec
         self.cond = threading.Condition()
-        self.queue = collections.deque()  # (id, attempt, input) not started yet
+        self.queue = collections.deque()  # (id, attempt, input, args) not started yet
+        self.busy = [False] * slots  # slot i + 1 runs a task: {%} is the lowest free one
         self.results = []
         self.stopping = False
         self.wake_r, self.wake_w = os.pipe()
@@ -56,9 +57,12 @@ class SlotPool:
                     self.cond.wait()
                 if self.stopping:
                     return
-                task_id, attempt, data = self.queue.popleft()
-            result = run_task(self.spec, task_id, data, max(attempt, 1) - 1)
+                task_id, attempt, data, args = self.queue.popleft()
+                slot = self.busy.index(False)
+                self.busy[slot] = True
+            result = run_task(self.spec, task_id, data, max(attempt, 1) - 1, args, slot + 1)
             with self.cond:
+                self.busy[slot] = False
                 if self.stopping:
                     return  # stopped: results of killed tasks are not reported
                 self.results.append(result)

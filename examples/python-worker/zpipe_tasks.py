@@ -12,7 +12,7 @@ import threading
 import time
 
 import zpipe_pipeline as pl
-from zpipe_placeholders import expand_argv, expand_shell
+from zpipe_placeholders import TaskArgs, expand_argv, expand_shell
 from zpipe_wire import STATUS_FAILED, STATUS_OK, STATUS_TIMEOUT
 
 DRAIN_AFTER_KILL_S = 2.0
@@ -23,10 +23,10 @@ _CHILD_DEFAULT_SIGNALS = set(signal.valid_signals()) - {signal.SIGKILL, signal.S
 
 class Result:
     __slots__ = ("id", "attempts", "status", "exit_code", "truncated", "duration_us",
-                 "input", "output", "error")
+                 "input", "args", "output", "error")
 
-    def __init__(self, task_id, data):
-        self.id, self.input = task_id, data
+    def __init__(self, task_id, data, args=None):
+        self.id, self.input, self.args = task_id, data, args
         self.attempts, self.status, self.exit_code = 0, STATUS_OK, None
         self.truncated, self.duration_us, self.output, self.error = False, 0, b"", b""
 
@@ -234,24 +234,27 @@ def _builtin_attempt(spec, data):
 
 # --- one task, with retries ---------------------------------------------------------------
 
-def _attempt(spec, task_id, data):
+def _attempt(spec, task_id, data, args, slot):
+    # A one-input task's only argument is its input.
+    task = TaskArgs([data] if args is None else args, task_id, slot)
     if spec.kind == pl.SHELL:
-        return _command_attempt(spec, [b"/bin/sh", b"-c", expand_shell(spec.shell, data, task_id)])
+        return _command_attempt(spec, [b"/bin/sh", b"-c", expand_shell(spec.shell, task)])
     if spec.kind == pl.ARGV:
-        return _command_attempt(spec, expand_argv(spec.argv, data, task_id))
+        return _command_attempt(spec, expand_argv(spec.argv, task))
     return _builtin_attempt(spec, data)
 
 
-def run_task(spec, task_id, data, earlier_attempts):
-    """Runs up to 1 + retries attempts until one is ok; the result is the last attempt."""
-    r = Result(task_id, data)
+def run_task(spec, task_id, data, earlier_attempts, args=None, slot=1):
+    """Runs up to 1 + retries attempts until one is ok; the result is the last attempt.
+    args: an argument-list task's arguments (data is then them joined by spaces)."""
+    r = Result(task_id, data, args)
     executions = spec.retries + 1
     if spec.kind == pl.BUILTIN and builtin_is_bad_input(spec, data):
         r.status, r.exit_code, r.truncated, r.output, r.error = _builtin_attempt(spec, data)
     else:
         for n in range(1, spec.retries + 2):
             started = time.monotonic_ns()
-            r.status, r.exit_code, r.truncated, r.output, r.error = _attempt(spec, task_id, data)
+            r.status, r.exit_code, r.truncated, r.output, r.error = _attempt(spec, task_id, data, args, slot)
             r.duration_us = (time.monotonic_ns() - started) // 1000
             if r.status == STATUS_OK:
                 executions = n

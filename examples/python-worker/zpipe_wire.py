@@ -11,8 +11,8 @@ import struct
 VERSION = 1
 
 HELLO, CREDIT, HEARTBEAT, ACK, HAVE, BYE = 1, 2, 3, 4, 5, 6
-WELCOME, REFUSE, TASKS, DONE, TOTAL, HALT = 16, 17, 18, 19, 20, 21
-RESULTS = 32
+WELCOME, REFUSE, TASKS, DONE, TOTAL, HALT, ARG_TASKS = 16, 17, 18, 19, 20, 21, 22
+RESULTS, ARG_RESULTS = 32, 33
 
 ROLE_WORKER, ROLE_SINK = 1, 2
 STATUS_OK, STATUS_FAILED, STATUS_TIMEOUT = 0, 1, 2
@@ -20,7 +20,8 @@ FLAG_EXIT_CODE, FLAG_TRUNCATED = 1, 2
 
 NAMES = {HELLO: "hello", CREDIT: "credit", HEARTBEAT: "heartbeat", ACK: "ack", HAVE: "have",
          BYE: "bye", WELCOME: "welcome", REFUSE: "refuse", TASKS: "tasks", DONE: "done",
-         TOTAL: "total", HALT: "halt", RESULTS: "results"}
+         TOTAL: "total", HALT: "halt", RESULTS: "results", ARG_TASKS: "arg_tasks",
+         ARG_RESULTS: "arg_results"}
 
 
 class WireError(ValueError):
@@ -86,11 +87,13 @@ def refuse(reason):
 
 
 def tasks(items):
-    """items: (id, attempt, input bytes) tuples."""
+    """items: (id, attempt, input bytes, args) tuples; args None (a `tasks` message) or, for
+    every item, a list of bytes (an `arg_tasks` message)."""
+    arg_lists = any(args is not None for _, _, _, args in items)
     body = [_u32(len(items))]
-    for task_id, attempt, data in items:
-        body.append(_u64(task_id) + _u32(attempt) + _bytes(data))
-    return header(TASKS), b"".join(body)
+    for task_id, attempt, data, args in items:
+        body.append(_u64(task_id) + _u32(attempt) + (_args(args) if arg_lists else _bytes(data)))
+    return header(ARG_TASKS if arg_lists else TASKS), b"".join(body)
 
 
 def done():
@@ -105,17 +108,24 @@ def halt(reason):
     return header(HALT), _bytes(reason)
 
 
+def _args(args):
+    """An argument list (arg_tasks, arg_results): a count, then each argument."""
+    return _u32(len(args)) + b"".join(_bytes(a) for a in args)
+
+
 def result_item(r):
-    """r: a Result (zpipe_tasks.Result) or anything with the same attributes."""
+    """r: a Result (zpipe_tasks.Result) or anything with the same attributes. An
+    argument-list task's result (r.args not None) goes in an arg_results message."""
     flags = (FLAG_EXIT_CODE if r.exit_code is not None else 0) | (FLAG_TRUNCATED if r.truncated else 0)
     return (_u64(r.id) + _u32(r.attempts) + _u8(r.status) + _u8(flags) +
             struct.pack("<i", r.exit_code if r.exit_code is not None else 0) + _u64(r.duration_us) +
-            _bytes(r.input) + _bytes(r.output) + _bytes(r.error))
+            (_bytes(r.input) if r.args is None else _args(r.args)) + _bytes(r.output) + _bytes(r.error))
 
 
-def results(worker, encoded_items):
-    """encoded_items: bodies made by result_item()."""
-    return header(RESULTS), _bytes(worker) + _u32(len(encoded_items)) + b"".join(encoded_items)
+def results(worker, encoded_items, arg_lists=False):
+    """encoded_items: bodies made by result_item(), all of one kind (arg_lists or not)."""
+    return (header(ARG_RESULTS if arg_lists else RESULTS),
+            _bytes(worker) + _u32(len(encoded_items)) + b"".join(encoded_items))
 
 
 # --- decoding --------------------------------------------------------------------------
@@ -203,36 +213,53 @@ def decode(frames):
         m = {"heartbeat_ms": r.u32(), "liveness": r.u32()}
     elif t in (REFUSE, HALT):
         m = {"reason": r.bytes()}
-    elif t == TASKS:
-        m = {"items": _tasks_of(r)}
+    elif t in (TASKS, ARG_TASKS):
+        m = {"items": _tasks_of(r, t == ARG_TASKS)}
     elif t == TOTAL:
         m = {"total": r.u64()}
-    elif t == RESULTS:
+    elif t in (RESULTS, ARG_RESULTS):
         m = {"worker": r.bytes()}
-        m["items"] = _results_of(r)
+        m["items"] = _results_of(r, t == ARG_RESULTS)
     else:
         raise WireError("unknown message type")
     r.end()
     return t, m
 
 
-def _tasks_of(r):
+def _args_of(r):
+    """An argument list; returns (input, args): the input is the arguments joined by spaces."""
+    n = r.count(4)  # each argument takes 4 bytes at least
+    if n == 0:
+        raise WireError("empty argument list")
+    args = [r.bytes() for _ in range(n)]
+    return b" ".join(args), args
+
+
+def _input_of(r, arg_lists):
+    return _args_of(r) if arg_lists else (r.bytes(), None)
+
+
+def _tasks_of(r, arg_lists):
+    """(id, attempt, input, args) tuples; args is None in a `tasks` message."""
     items = []
     for _ in range(r.count(16)):
-        task_id, attempt, data = r.u64(), r.u32(), r.bytes()
+        task_id, attempt = r.u64(), r.u32()
+        data, args = _input_of(r, arg_lists)
         if task_id == 0:
             raise WireError("task id 0")
-        items.append((task_id, attempt, data))
+        items.append((task_id, attempt, data, args))
     return items
 
 
-def _results_of(r):
+def _results_of(r, arg_lists):
     items = []
     for _ in range(r.count(38)):
         item = {"id": r.u64(), "attempts": r.u32(), "status": r.u8()}
         flags = r.u8()
         exit_code = struct.unpack("<i", r.take(4))[0]
-        item.update(duration_us=r.u64(), input=r.bytes(), output=r.bytes(), error=r.bytes())
+        item["duration_us"] = r.u64()
+        item["input"], item["args"] = _input_of(r, arg_lists)
+        item.update(output=r.bytes(), error=r.bytes())
         if item["id"] == 0:
             raise WireError("task id 0")
         if item["status"] > STATUS_TIMEOUT:

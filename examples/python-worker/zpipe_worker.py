@@ -77,13 +77,17 @@ class Worker:
         self.credit_to_return = 0  # hello's credit covers it
 
     def flush_results(self):
+        # pending: (encoded result, whether it is an argument-list task's); a message holds
+        # one kind (results or arg_results).
         while self.pending:
-            batch, size = [], 0
-            while self.pending and (not batch or size + len(self.pending[0]) <= MAX_RESULT_BATCH_BYTES):
-                size += len(self.pending[0])
+            batch, size, arg_lists = [], 0, self.pending[0][1]
+            while self.pending and self.pending[0][1] == arg_lists and (
+                    not batch or size + len(self.pending[0][0]) <= MAX_RESULT_BATCH_BYTES):
+                size += len(self.pending[0][0])
                 batch.append(self.pending.pop(0))
             try:
-                self.push.send_multipart(wire.results(self.name, batch), flags=zmq.NOBLOCK)
+                self.push.send_multipart(wire.results(self.name, [item for item, _ in batch], arg_lists),
+                                         flags=zmq.NOBLOCK)
             except zmq.Again:
                 self.pending[:0] = batch
                 return
@@ -116,10 +120,10 @@ class Worker:
                 return code
 
     def handle(self, msg_type, m):
-        if msg_type == wire.TASKS:
+        if msg_type in (wire.TASKS, wire.ARG_TASKS):
             if self.leaving_until is not None:
                 # Leaving: not started, handed back at once.
-                self.say(wire.bye(False, [task_id for task_id, _, _ in m["items"]]))
+                self.say(wire.bye(False, [item[0] for item in m["items"]]))
             else:
                 self.held += len(m["items"])
                 self.pool.submit(m["items"])
@@ -147,10 +151,10 @@ class Worker:
         self.held -= min(self.held, len(finished))
         self.ran += len(finished)
         for r in finished:
-            self.pending.append(wire.result_item(r))
+            self.pending.append((wire.result_item(r), r.args is not None))
 
     def leave(self):
-        returned = [task_id for task_id, _, _ in self.pool.take_queued()]
+        returned = [item[0] for item in self.pool.take_queued()]
         self.held -= min(self.held, len(returned))
         self.say(wire.bye(False, returned))
         self.leaving_until = time.monotonic() + self.p.grace_ms / 1000

@@ -122,6 +122,14 @@ void append_record(std::string& out, const core::TaskResult& r, std::string_view
   append_u64(out, r.id);
   out.append(",\"input\":");
   append_json_string(out, r.input);
+  if (!r.args.empty()) {  // an argument-list task: its arguments, exactly
+    out.append(",\"args\":[");
+    for (const std::string& arg : r.args) {
+      if (&arg != &r.args.front()) out.push_back(',');
+      append_json_string(out, arg);
+    }
+    out.push_back(']');
+  }
   out.append(",\"status\":\"");
   out.append(core::to_string(r.status));
   out.append("\",\"exit_code\":");

@@ -80,6 +80,14 @@ public:
     }
     return fail("expected a status (ok, failed, timeout)");
   }
+  // The optional `"args":[...]` of an argument-list task's record: one string at least.
+  bool optional_args() {
+    if (!optional_literal(",\"args\":[")) return true;
+    do {
+      if (!string()) return false;
+    } while (optional_literal(","));
+    return literal("]");
+  }
   bool at_end() { return at_ == line_.size() ? true : fail("bytes after the record's end"); }
   bool optional_literal(std::string_view text) {
     if (line_.substr(at_, text.size()) != text) return false;
@@ -103,7 +111,7 @@ private:
 std::optional<std::string> check_record(std::string_view line, CheckedRecord& out) {
   Reader r(line);
   std::uint64_t attempts = 0;
-  const bool whole = r.literal("{\"id\":") && r.number(out.id) && r.literal(",\"input\":") && r.string() &&
+  const bool whole = r.literal("{\"id\":") && r.number(out.id) && r.literal(",\"input\":") && r.string() && r.optional_args() &&
                      r.literal(",\"status\":\"") && r.status(out.status) && r.literal(",\"exit_code\":") &&
                      r.exit_code() && r.literal(",\"attempts\":") && r.number(attempts) &&
                      r.literal(",\"worker\":") && r.string() && r.literal(",\"output\":") && r.string() &&

@@ -20,7 +20,7 @@ std::optional<core::TaskId> LeaseTable::next() {
     }
     const core::TaskId id = next_id_++;
     if (done_ahead_.contains(id)) continue;  // the sink already has its record
-    leases_.emplace(id, Lease{std::move(input.input), 1, {}});
+    leases_.emplace(id, Lease{std::move(input.input), std::move(input.args), 1, {}});
     return id;
   }
   return std::nullopt;
@@ -85,7 +85,7 @@ bool LeaseTable::restore(const std::vector<core::TaskId>& ids) {
   auto inputs = source_->reread(ids);
   if (!inputs) return false;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    leases_.emplace(ids[i], Lease{std::move((*inputs)[i]), 2, {}});
+    leases_.emplace(ids[i], Lease{std::move((*inputs)[i]), {}, 2, {}});
     redeliver_.push_front(ids[i]);
   }
   return true;

@@ -20,6 +20,7 @@ namespace zpipe::ventilator {
 
 struct Lease {
   std::string input;
+  std::vector<std::string> args;  // an argument-list task's (input empty then)
   std::uint32_t attempt = 1;
   std::string holder;  // routing id of the worker running it; empty = waiting to be sent
 };

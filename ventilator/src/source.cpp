@@ -1,5 +1,7 @@
 #include "zpipe/ventilator/source.hpp"
 
+#include "input_sources.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -8,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -21,7 +24,7 @@ public:
   Next next() override {
     if (left_ == 0) return {};
     --left_;
-    return {Next::Kind::input, std::to_string(next_++)};
+    return {Next::Kind::input, std::to_string(next_++), {}};
   }
   std::optional<std::vector<std::string>> reread(const std::vector<std::uint64_t>& ids) override {
     std::vector<std::string> inputs;
@@ -37,11 +40,12 @@ private:
 
 constexpr std::size_t kReadBuffer = 1 << 20;
 
-// Lines of a regular file: reading one never waits for a writer, so stdio's getline serves.
-// The trailing newline is not part of the input.
+// Lines of a regular file: reading one never waits for a writer, so stdio's getdelim serves.
+// The trailing delimiter (a newline unless -d/-0 says otherwise) is not part of the input.
 class FileLinesSource final : public TaskSource {
 public:
-  FileLinesSource(std::FILE* file, bool owned, std::string path) : path_(std::move(path)), file_(file), owned_(owned) {
+  FileLinesSource(std::FILE* file, bool owned, std::string path, char delimiter)
+      : path_(std::move(path)), file_(file), owned_(owned), delimiter_(delimiter) {
     // stdio's default 4 KiB buffer costs a read() per line of 4 KiB inputs.
     if (std::setvbuf(file_, nullptr, _IOFBF, kReadBuffer) != 0)
       throw std::runtime_error(path_ + ": cannot set a read buffer");
@@ -54,14 +58,14 @@ public:
   FileLinesSource& operator=(const FileLinesSource&) = delete;
 
   Next next() override {
-    const ssize_t n = ::getline(&buffer_, &capacity_, file_);
+    const ssize_t n = ::getdelim(&buffer_, &capacity_, delimiter_, file_);
     if (n < 0) {
       if (std::ferror(file_)) throw std::runtime_error(path_ + ": read error: " + std::strerror(errno));
       return {};
     }
     std::size_t len = static_cast<std::size_t>(n);
-    if (len > 0 && buffer_[len - 1] == '\n') --len;
-    return {Next::Kind::input, std::string(buffer_, len)};
+    if (len > 0 && buffer_[len - 1] == delimiter_) --len;
+    return {Next::Kind::input, std::string(buffer_, len), {}};
   }
 
   // One pass from the start of the file with pread(), which leaves the stream's position
@@ -79,7 +83,7 @@ public:
       if (n == 0) break;
       offset += n;
       for (ssize_t i = 0; i < n && wanted != ids.end(); ++i) {
-        if (chunk[static_cast<std::size_t>(i)] != '\n') {
+        if (chunk[static_cast<std::size_t>(i)] != delimiter_) {
           if (id == *wanted) line += chunk[static_cast<std::size_t>(i)];
           continue;
         }
@@ -97,6 +101,7 @@ private:
   std::string path_;
   std::FILE* file_ = nullptr;
   bool owned_ = false;
+  char delimiter_;
   char* buffer_ = nullptr;
   std::size_t capacity_ = 0;
 };
@@ -104,11 +109,12 @@ private:
 // Lines of a pipe, a FIFO or a terminal, which may have no complete line for a long time:
 // read only what poll() says is there, so the ventilator's loop never waits on a writer
 // (and answers a signal at once). stdin is not switched to O_NONBLOCK: that flag would
-// also change the descriptor the parent shell shares.
+// also change the descriptor the parent shell shares. Also serves a regular file whose
+// delimiter is longer than one byte (-d '::'), which getdelim cannot find.
 class StreamLinesSource final : public TaskSource {
 public:
-  StreamLinesSource(int fd, bool owned, std::string path)
-      : path_(std::move(path)), fd_(fd), owned_(owned), chunk_(kReadBuffer) {}
+  StreamLinesSource(int fd, bool owned, std::string path, std::string delimiter)
+      : path_(std::move(path)), fd_(fd), owned_(owned), delimiter_(std::move(delimiter)), chunk_(kReadBuffer) {}
   ~StreamLinesSource() override {
     if (owned_) ::close(fd_);
   }
@@ -117,11 +123,12 @@ public:
 
   Next next() override {
     for (;;) {
-      const std::size_t newline = buffer_.find('\n', scanned_);
-      if (newline != std::string::npos) return take(newline, newline + 1);
-      scanned_ = buffer_.size();
+      const std::size_t end = buffer_.find(delimiter_, scanned_);
+      if (end != std::string::npos) return take(end, end + delimiter_.size());
+      // A delimiter may be cut between two reads: its first bytes are scanned again.
+      scanned_ = std::max(scanned_, buffer_.size() - std::min(buffer_.size() - start_, delimiter_.size() - 1));
       if (eof_) return start_ < buffer_.size() ? take(buffer_.size(), buffer_.size()) : Next{};
-      if (!readable()) return {Next::Kind::later, {}};
+      if (!readable()) return {Next::Kind::later, {}, {}};
       fill();
     }
   }
@@ -130,7 +137,7 @@ public:
 private:
   // The line [start_, end) and the bytes up to `next` consumed.
   Next take(std::size_t end, std::size_t next) {
-    Next line{Next::Kind::input, buffer_.substr(start_, end - start_)};
+    Next line{Next::Kind::input, buffer_.substr(start_, end - start_), {}};
     start_ = scanned_ = next;
     return line;
   }
@@ -154,6 +161,7 @@ private:
   std::string path_;
   int fd_;
   bool owned_;  // a FIFO the source opened (not stdin)
+  std::string delimiter_;
   std::vector<char> chunk_;
   std::string buffer_;       // bytes read, from the first not yet taken (start_)
   std::size_t start_ = 0;
@@ -161,25 +169,30 @@ private:
   bool eof_ = false;
 };
 
-std::unique_ptr<TaskSource> open_lines(const std::string& path) {
+}  // namespace
+
+std::unique_ptr<TaskSource> open_lines(const config::LinesSource& lines) {
+  const std::string& path = lines.path;
   const bool is_stdin = path == "-";
   const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lines.delimiter.size() == 1) {
     std::FILE* file = is_stdin ? stdin : ::fdopen(fd, "rb");
     if (!file) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-    return std::make_unique<FileLinesSource>(file, !is_stdin, path);
+    return std::make_unique<FileLinesSource>(file, !is_stdin, path, lines.delimiter[0]);
   }
-  return std::make_unique<StreamLinesSource>(fd, !is_stdin, path);
+  return std::make_unique<StreamLinesSource>(fd, !is_stdin, path, lines.delimiter);
 }
+
+namespace {
 
 class ItemsSource final : public TaskSource {
 public:
   explicit ItemsSource(const config::ItemsSource& s) : items_(s.items) {}
   Next next() override {
     if (index_ >= items_.size()) return {};
-    return {Next::Kind::input, items_[index_++]};
+    return {Next::Kind::input, items_[index_++], {}};
   }
   std::optional<std::vector<std::string>> reread(const std::vector<std::uint64_t>& ids) override {
     std::vector<std::string> inputs;
@@ -194,10 +207,13 @@ private:
 
 }  // namespace
 
+std::unique_ptr<TaskSource> open_items(const config::ItemsSource& items) { return std::make_unique<ItemsSource>(items); }
+
 std::unique_ptr<TaskSource> open_source(const config::Source& source) {
   if (const auto* r = std::get_if<config::RangeSource>(&source)) return std::make_unique<RangeSource>(*r);
-  if (const auto* l = std::get_if<config::LinesSource>(&source)) return open_lines(l->path);
-  return std::make_unique<ItemsSource>(std::get<config::ItemsSource>(source));
+  if (const auto* l = std::get_if<config::LinesSource>(&source)) return open_lines(*l);
+  if (const auto* a = std::get_if<config::ArgsSource>(&source)) return open_args(*a);
+  return open_items(std::get<config::ItemsSource>(source));
 }
 
 }  // namespace zpipe::ventilator

@@ -36,11 +36,15 @@ void Ventilator::State::dispatch() {
         leases.hold(*task, id);
         Lease& lease = leases.at(*task);
         // Lent to the message and returned once encoded: inputs can be large.
-        batch.items.push_back(core::TaskItem{*task, lease.attempt, std::move(lease.input)});
+        batch.items.push_back(core::TaskItem{*task, lease.attempt, std::move(lease.input), std::move(lease.args)});
       }
       if (batch.items.empty()) return;
       const bool sent = send_to(id, batch);
-      for (auto& item : batch.items) leases.at(item.id).input = std::move(item.input);
+      for (auto& item : batch.items) {
+        Lease& lease = leases.at(item.id);
+        lease.input = std::move(item.input);
+        lease.args = std::move(item.args);
+      }
       if (!sent) {
         for (const auto& item : batch.items) leases.give_back(item.id, id);  // gone or full: someone else
         continue;

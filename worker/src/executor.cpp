@@ -11,8 +11,8 @@ std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned s
   if (InlineExecutor::runs(spec)) return std::make_unique<InlineExecutor>(spec);
   if (spec.kind == config::TaskKind::builtin && spec.builtin == config::Builtin::sleep)
     return std::make_unique<SleepTimers>(spec, slots);
-  return std::make_unique<SlotPool>(slots, [&spec, &groups](core::TaskItem&& item) {
-    return run_task(spec, item.id, std::move(item.input), item.attempt - 1, groups);
+  return std::make_unique<SlotPool>(slots, [&spec, &groups](core::TaskItem&& item, unsigned slot) {
+    return run_task(spec, std::move(item), slot, groups);
   });
 }
 

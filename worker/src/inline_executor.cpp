@@ -25,7 +25,7 @@ bool InlineExecutor::runs(const config::TaskSpec& spec) {
 
 void InlineExecutor::submit(std::vector<core::TaskItem>&& items) {
   const bool was_empty = results_.empty();
-  for (auto& item : items) results_.push_back(run_task(spec_, item.id, std::move(item.input), item.attempt - 1));
+  for (auto& item : items) results_.push_back(run_task(spec_, std::move(item), 1));
   if (was_empty && !results_.empty()) {
     // The loop polls this fd like any executor's: it becomes readable now.
     const std::uint64_t one = 1;

@@ -6,10 +6,12 @@
 //   {/}  = s:.*/::            (basename: everything after the last '/')
 //   {//} = File::Basename::dirname
 //   {/.} = {/} then {.}
+// Each applies to one argument ({3/}), or to every argument in turn ({/}), as in parallel.
 
 #include "zpipe/worker/placeholders.hpp"
 
 #include <array>
+#include <optional>
 
 namespace zpipe::worker {
 namespace {
@@ -55,34 +57,103 @@ std::string dirname_of(std::string_view path) {
   return std::string(strip_trailing_slashes(p.substr(0, slash + 1)));
 }
 
-struct Placeholder {
-  std::string_view token;
-  std::string (*value)(std::string_view input, std::uint64_t id);
+using Transform = std::string (*)(std::string_view);
+
+struct Modifier {
+  std::string_view suffix;  // what follows the position (or nothing) before the '}'
+  Transform transform;
 };
 
-// Order does not matter: every token ends at its '}', so no token is a prefix of another.
-const std::array<Placeholder, 6> kPlaceholders{{
-    {"{}", [](std::string_view input, std::uint64_t) { return std::string(input); }},
-    {"{#}", [](std::string_view, std::uint64_t id) { return std::to_string(id); }},
-    {"{.}", [](std::string_view input, std::uint64_t) { return remove_extension(input); }},
-    {"{/}", [](std::string_view input, std::uint64_t) { return basename_of(input); }},
-    {"{//}", [](std::string_view input, std::uint64_t) { return dirname_of(input); }},
-    {"{/.}",
-     [](std::string_view input, std::uint64_t) { return remove_extension(basename_of(input)); }},
+// Suffixes, longest first where one is a prefix of another ("//" before "/", "/." before "/").
+const std::array<Modifier, 5> kModifiers{{
+    {"", [](std::string_view a) { return std::string(a); }},
+    {".", remove_extension},
+    {"//", dirname_of},
+    {"/.", [](std::string_view a) { return remove_extension(basename_of(a)); }},
+    {"/", basename_of},
 }};
 
-const Placeholder* placeholder_at(std::string_view text) {
-  for (const Placeholder& placeholder : kPlaceholders) {
-    if (text.starts_with(placeholder.token)) return &placeholder;
+// A placeholder found in the text: what it stands for and how many bytes it spans.
+struct Token {
+  enum class Kind { all_args, one_arg, id, slot } kind = Kind::all_args;
+  long position = 0;  // one_arg: 1-based, or negative from the end
+  Transform transform = nullptr;
+  std::size_t length = 0;
+};
+
+std::optional<Token> modifier_token(std::string_view rest, Token token, std::size_t consumed) {
+  for (const Modifier& m : kModifiers) {
+    if (rest.substr(consumed).starts_with(m.suffix) && rest.substr(consumed + m.suffix.size()).starts_with("}")) {
+      token.transform = m.transform;
+      token.length = consumed + m.suffix.size() + 1;
+      return token;
+    }
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+// The placeholder starting at text[0] == '{', if any.
+std::optional<Token> token_at(std::string_view text) {
+  if (text.starts_with("{#}")) return Token{Token::Kind::id, 0, nullptr, 3};
+  if (text.starts_with("{%}")) return Token{Token::Kind::slot, 0, nullptr, 3};
+  std::size_t at = 1;
+  const bool negative = at < text.size() && text[at] == '-';
+  if (negative) ++at;
+  long position = 0;
+  const std::size_t digits_from = at;
+  // Nine digits at most: no overflow, and no command has a billion arguments.
+  while (at < text.size() && at - digits_from < 9 && text[at] >= '0' && text[at] <= '9')
+    position = position * 10 + (text[at++] - '0');
+  if (at == digits_from) {
+    if (negative) return std::nullopt;
+    return modifier_token(text, Token{Token::Kind::all_args, 0, nullptr, 0}, 1);
+  }
+  if (position == 0) return std::nullopt;  // {0}, {-0}: not placeholders in parallel either
+  return modifier_token(text, Token{Token::Kind::one_arg, negative ? -position : position, nullptr, 0}, at);
+}
+
+// The argument a positional placeholder names; nullopt beyond the list (empty, as in parallel).
+std::optional<std::string_view> positional(std::span<const std::string> args, long position) {
+  const long count = static_cast<long>(args.size());
+  const long index = position > 0 ? position - 1 : count + position;
+  if (index < 0 || index >= count) return std::nullopt;
+  return args[static_cast<std::size_t>(index)];
+}
+
+// Appends every argument, transformed and (for a shell) quoted, joined by spaces.
+void append_all(std::string& out, std::span<const std::string> args, Transform transform, bool quote_for_shell) {
+  bool first = true;
+  for (const std::string& arg : args) {
+    if (!first) out.push_back(' ');
+    first = false;
+    const std::string value = transform(arg);
+    out.append(quote_for_shell ? shell_quote_if_needed(value) : value);
+  }
+}
+
+void append_value(std::string& out, const Token& token, const TaskArgs& task, bool quote_for_shell) {
+  std::string value;
+  switch (token.kind) {
+    case Token::Kind::all_args:
+      append_all(out, task.args, token.transform, quote_for_shell);
+      return;
+    case Token::Kind::id:
+      out.append(std::to_string(task.id));
+      return;
+    case Token::Kind::slot:
+      out.append(std::to_string(task.slot));
+      return;
+    case Token::Kind::one_arg:
+      if (const auto arg = positional(task.args, token.position)) value = token.transform(*arg);
+      break;
+  }
+  out.append(quote_for_shell ? shell_quote_if_needed(value) : value);
 }
 
 // Replaces every known placeholder in `text`; sets `found` when at least one was seen.
-std::string expand_text(std::string_view text, std::string_view input, std::uint64_t id,
-                        bool quote_for_shell, bool& found) {
+std::string expand_text(std::string_view text, const TaskArgs& task, bool quote_for_shell, bool& found) {
   std::string expanded;
-  expanded.reserve(text.size() + input.size());
+  expanded.reserve(text.size() + 16);
   std::size_t pos = 0;
   while (pos < text.size()) {
     const std::size_t brace = text.find('{', pos);
@@ -91,16 +162,15 @@ std::string expand_text(std::string_view text, std::string_view input, std::uint
       break;
     }
     expanded.append(text.substr(pos, brace - pos));
-    const Placeholder* placeholder = placeholder_at(text.substr(brace));
-    if (placeholder == nullptr) {
+    const std::optional<Token> token = token_at(text.substr(brace));
+    if (!token) {
       expanded.push_back('{');  // unknown {x}: left as written
       pos = brace + 1;
       continue;
     }
     found = true;
-    const std::string value = placeholder->value(input, id);
-    expanded.append(quote_for_shell ? shell_quote_if_needed(value) : value);
-    pos = brace + placeholder->token.size();
+    append_value(expanded, *token, task, quote_for_shell);
+    pos = brace + token->length;
   }
   return expanded;
 }
@@ -108,8 +178,10 @@ std::string expand_text(std::string_view text, std::string_view input, std::uint
 }  // namespace
 
 std::size_t placeholder_length(std::string_view text) {
-  const Placeholder* placeholder = placeholder_at(text);
-  return placeholder == nullptr ? 0 : placeholder->token.size();
+  if (!text.starts_with('{')) return 0;
+  const std::optional<Token> token = token_at(text);
+  // {%} is the slot, which the one-input expansion of a caller that counts tokens fixes at 1.
+  return token && token->kind != Token::Kind::slot ? token->length : 0;
 }
 
 std::string shell_quote_if_needed(std::string_view value) {
@@ -136,26 +208,36 @@ std::string shell_quote_if_needed(std::string_view value) {
   return quoted;
 }
 
-std::string expand_shell(std::string_view command, std::string_view input, std::uint64_t id) {
+std::string expand_shell(std::string_view command, const TaskArgs& task) {
   bool found = false;
-  std::string expanded = expand_text(command, input, id, /*quote_for_shell=*/true, found);
+  std::string expanded = expand_text(command, task, /*quote_for_shell=*/true, found);
   if (!found) {
     expanded.push_back(' ');
-    expanded.append(shell_quote_if_needed(input));
+    append_all(expanded, task.args, kModifiers[0].transform, /*quote_for_shell=*/true);
   }
   return expanded;
 }
 
-std::vector<std::string> expand_argv(const std::vector<std::string>& argv, std::string_view input,
-                                     std::uint64_t id) {
+std::vector<std::string> expand_argv(const std::vector<std::string>& argv, const TaskArgs& task) {
   bool found = false;
   std::vector<std::string> expanded;
-  expanded.reserve(argv.size() + 1);
+  expanded.reserve(argv.size() + task.args.size());
   for (const std::string& word : argv) {
-    expanded.push_back(expand_text(word, input, id, /*quote_for_shell=*/false, found));
+    expanded.push_back(expand_text(word, task, /*quote_for_shell=*/false, found));
   }
-  if (!found) expanded.emplace_back(input);
+  if (!found) expanded.insert(expanded.end(), task.args.begin(), task.args.end());
   return expanded;
+}
+
+std::string expand_shell(std::string_view command, std::string_view input, std::uint64_t id) {
+  const std::string arg(input);
+  return expand_shell(command, TaskArgs{{&arg, 1}, id, 1});
+}
+
+std::vector<std::string> expand_argv(const std::vector<std::string>& argv, std::string_view input,
+                                     std::uint64_t id) {
+  const std::string arg(input);
+  return expand_argv(argv, TaskArgs{{&arg, 1}, id, 1});
 }
 
 }  // namespace zpipe::worker

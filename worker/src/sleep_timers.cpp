@@ -104,6 +104,7 @@ void SleepTimers::finish(Sleeper&& sleeper, BuiltinOutcome&& outcome, Clock::dur
   result.duration_us =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(last_attempt).count());
   result.input = std::move(sleeper.item.input);
+  result.args = std::move(sleeper.item.args);
   results_.push_back(std::move(result));
 }
 

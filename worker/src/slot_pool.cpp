@@ -15,7 +15,8 @@ namespace {
 constexpr std::size_t kMaxTake = 64;
 }  // namespace
 
-SlotPool::SlotPool(unsigned slots, Runner runner) : runner_(std::move(runner)), slots_(std::max(1u, slots)) {
+SlotPool::SlotPool(unsigned slots, Runner runner)
+    : runner_(std::move(runner)), slots_(std::max(1u, slots)), slot_busy_(slots_, false) {
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   threads_.reserve(slots);
@@ -63,10 +64,20 @@ void SlotPool::take_results(std::vector<core::TaskResult>& out) {
   out.swap(results_);
 }
 
+unsigned SlotPool::take_slot() {
+  // At most `slots` threads run tasks at once, so one is always free here.
+  const auto free = std::find(slot_busy_.begin(), slot_busy_.end(), false);
+  *free = true;
+  return static_cast<unsigned>(free - slot_busy_.begin()) + 1;
+}
+
+void SlotPool::free_slot(unsigned slot) { slot_busy_[slot - 1] = false; }
+
 void SlotPool::serve() {
   std::vector<core::TaskItem> items;
   std::vector<core::TaskResult> done;
   for (;;) {
+    unsigned slot = 0;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -78,10 +89,12 @@ void SlotPool::serve() {
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      slot = take_slot();
     }
-    for (auto& item : items) done.push_back(runner_(std::move(item)));
+    for (auto& item : items) done.push_back(runner_(std::move(item), slot));
     items.clear();
     std::lock_guard lock(mutex_);
+    free_slot(slot);
     const bool was_empty = results_.empty();
     std::move(done.begin(), done.end(), std::back_inserter(results_));
     done.clear();

@@ -16,7 +16,9 @@ namespace zpipe::worker {
 
 class SlotPool final : public Executor {
 public:
-  using Runner = std::function<core::TaskResult(core::TaskItem&&)>;  // may take the input
+  // May take the input. `slot` (1..slots) is the lowest slot free when the task started,
+  // as GNU parallel numbers its job slots ({%}).
+  using Runner = std::function<core::TaskResult(core::TaskItem&&, unsigned slot)>;
   SlotPool(unsigned slots, Runner runner);
   ~SlotPool();  // stops taking tasks, finishes the running ones, joins
   SlotPool(const SlotPool&) = delete;
@@ -29,6 +31,8 @@ public:
 
 private:
   void serve();
+  unsigned take_slot();              // under mutex_
+  void free_slot(unsigned slot);     // under mutex_
 
   Runner runner_;
   std::size_t slots_;
@@ -37,6 +41,7 @@ private:
   std::condition_variable wake_;
   std::deque<core::TaskItem> queue_;
   std::vector<core::TaskResult> results_;
+  std::vector<bool> slot_busy_;  // [i]: slot i + 1 runs a task
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

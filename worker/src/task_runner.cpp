@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -76,18 +77,20 @@ Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>
 
 // A shell task, exec'd directly when that gives the record `sh -c` would (docs/tasks.md,
 // "Shell or direct exec"): one exec per task instead of two.
-Attempt run_shell(const config::TaskSpec& spec, core::TaskId id, std::string_view input, ProcessGroups& groups) {
+// Only a one-input task: an argument list always goes through the shell.
+Attempt run_shell(const config::TaskSpec& spec, const TaskArgs& placeholders, const core::TaskResult& task,
+                  ProcessGroups& groups) {
   const std::optional<char* const*> environment =
-      spec.use_shell == config::UseShell::automatic ? direct_exec_environment() : std::nullopt;
+      spec.use_shell == config::UseShell::automatic && task.args.empty() ? direct_exec_environment() : std::nullopt;
   if (environment) {
-    if (const auto argv = shell_free_argv(spec.shell, input, id)) {
+    if (const auto argv = shell_free_argv(spec.shell, task.input, task.id)) {
       Attempt direct = run_command(spec, *argv, groups, *environment);
       // When the spawn failed nothing ran (no such program, not executable, a script
       // without #!): the shell reports it in its own words, or runs the script itself.
       if (!direct.not_started) return direct;
     }
   }
-  return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, input, id)}, groups);
+  return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, placeholders)}, groups);
 }
 
 Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input) {
@@ -101,14 +104,17 @@ Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input
   return attempt;
 }
 
-Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view input, ProcessGroups& groups) {
+Attempt run_once(const config::TaskSpec& spec, const core::TaskResult& task, unsigned slot, ProcessGroups& groups) {
+  // A one-input task's only argument is its input.
+  const std::span<const std::string> args = task.args.empty() ? std::span(&task.input, 1) : std::span(task.args);
+  const TaskArgs placeholders{args, task.id, slot};
   switch (spec.kind) {
     case config::TaskKind::shell:
-      return run_shell(spec, id, input, groups);
+      return run_shell(spec, placeholders, task, groups);
     case config::TaskKind::argv:
-      return run_command(spec, expand_argv(spec.argv, input, id), groups);
+      return run_command(spec, expand_argv(spec.argv, placeholders), groups);
     case config::TaskKind::builtin:
-      return run_builtin_attempt(spec, input);
+      return run_builtin_attempt(spec, task.input);
   }
   Attempt unknown;
   unknown.status = core::TaskStatus::failed;
@@ -120,9 +126,15 @@ Attempt run_once(const config::TaskSpec& spec, core::TaskId id, std::string_view
 
 core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string input,
                           std::uint32_t earlier_attempts, ProcessGroups& groups) {
+  return run_task(spec, core::TaskItem{id, earlier_attempts + 1, std::move(input), {}}, 1, groups);
+}
+
+core::TaskResult run_task(const config::TaskSpec& spec, core::TaskItem&& item, unsigned slot, ProcessGroups& groups) {
   core::TaskResult result;
-  result.id = id;
-  result.input = std::move(input);
+  result.id = item.id;
+  result.input = std::move(item.input);
+  result.args = std::move(item.args);
+  const std::uint32_t earlier_attempts = item.attempt - 1;
 
   // Timeouts are retried too: a task that hung once (a slow mount, a busy host) often
   // completes on the next try.
@@ -130,7 +142,7 @@ core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::st
   std::uint32_t executions = 0;
   for (std::uint64_t n = 0; n < max_executions; ++n) {
     const auto started = std::chrono::steady_clock::now();
-    Attempt attempt = run_once(spec, id, result.input, groups);
+    Attempt attempt = run_once(spec, result, slot, groups);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     ++executions;
 

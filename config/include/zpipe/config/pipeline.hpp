@@ -29,11 +29,22 @@ struct RangeSource {
 };
 struct LinesSource {
   std::string path;  // "-" = stdin; otherwise absolute (resolved against the file's folder)
+  std::string delimiter = "\n";  // ends each input (`zpipe run -d`/`-0`); never empty
 };
 struct ItemsSource {
   std::vector<std::string> items;
 };
-using Source = std::variant<RangeSource, LinesSource, ItemsSource>;
+// GNU parallel's input sources, as `zpipe run -- CMD` takes them (no key of the pipeline
+// file): each task gets an argument list. Built when there are several sources, or -n, or
+// --colsep; one plain source is a LinesSource or ItemsSource.
+using InputSource = std::variant<LinesSource, ItemsSource>;  // -a/:::: FILE (or stdin), ::: ARGS
+struct ArgsSource {
+  std::vector<InputSource> inputs;  // in the order given; at least one
+  bool link = false;          // --link: the i-th value of each (shorter ones wrap); else all combinations
+  std::string colsep;         // --colsep REGEX (ECMAScript): a value's columns become its arguments
+  std::uint32_t max_args = 1; // -n: combinations per task, their arguments concatenated
+};
+using Source = std::variant<RangeSource, LinesSource, ItemsSource, ArgsSource>;
 
 // --- task: what a worker does with one input --------------------------------
 enum class TaskKind { shell, argv, builtin };

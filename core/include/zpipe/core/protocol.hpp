@@ -34,8 +34,10 @@ enum class MsgType : std::uint8_t {
   done = 19,
   total = 20,
   halt = 21,
+  arg_tasks = 22,  // tasks whose items carry argument lists (several inputs per task)
   // worker -> sink, on the result channel (PUSH -> PULL)
   results = 32,
+  arg_results = 33,  // results of arg_tasks: each carries its task's argument list
 };
 
 enum class Role : std::uint8_t { worker = 1, sink = 2 };
@@ -79,10 +81,21 @@ struct Refuse {
   std::string reason;
 };
 struct TaskItem {
+  TaskItem() = default;
+  // So that {id, attempt, input} still builds a one-input task.
+  TaskItem(TaskId task_id, std::uint32_t task_attempt, std::string task_input, std::vector<std::string> task_args = {})
+      : id(task_id), attempt(task_attempt), input(std::move(task_input)), args(std::move(task_args)) {}
+
   TaskId id = 0;
   std::uint32_t attempt = 0;  // 1 on first delivery, +1 on each redelivery
   std::string input;
+  // An argument-list task (`zpipe run` with several input sources, -n or --colsep) carries
+  // its arguments here; decoding then sets `input` to them joined by spaces (the record's
+  // input). Empty: a one-input task.
+  std::vector<std::string> args;
 };
+// Encoded as `arg_tasks` when any item has args (then an item without args travels as the
+// one argument `input`), else as `tasks`: one-input batches stay byte for byte as before.
 struct Tasks {
   std::vector<TaskItem> items;
 };
@@ -94,6 +107,7 @@ struct Total {
 struct Halt {
   std::string reason;
 };
+// Encoded as `arg_results` when any item has args, else as `results` (as Tasks).
 struct Results {
   std::string worker;
   std::vector<TaskResult> items;
@@ -116,6 +130,8 @@ std::uint8_t type_byte(const Message& message);
 std::size_t body_size(const Message& message);
 void write_body(const Message& message, char* out);
 // The hot path's messages without a Message around them (building one copies the items).
+std::uint8_t type_byte(const Tasks& message);
+std::uint8_t type_byte(const Results& message);
 std::size_t body_size(const Tasks& message);
 void write_body(const Tasks& message, char* out);
 std::size_t body_size(const Results& message);
@@ -131,6 +147,9 @@ struct Decoded {
 inline constexpr const char* kUnsupportedVersion = "unsupported protocol version";
 
 Decoded decode(std::string_view header, std::string_view body);
+
+// The arguments joined by single spaces: an argument-list task's `input` (docs/protocol.md).
+std::string join_args(const std::vector<std::string>& args);
 
 // Collapses ascending-or-not ids into ranges of consecutive ids (input order kept).
 std::vector<IdRange> to_ranges(const std::vector<TaskId>& ids);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace zpipe::core {
 
@@ -22,6 +23,7 @@ struct TaskResult {
   bool truncated = false;           // captured stdout or stderr was cut at the limit
   std::uint64_t duration_us = 0;    // wall time of the last attempt
   std::string input;
+  std::vector<std::string> args;    // an argument-list task's arguments (input = them joined)
   std::string output;               // stdout, or a built-in's result
   std::string error;                // stderr, or a built-in's error message
 };

@@ -19,6 +19,7 @@ struct [[nodiscard]] Next {
   enum class Kind { input, later, end };
   Kind kind = Kind::end;
   std::string input;
+  std::vector<std::string> args;  // an argument-list task's arguments (then `input` is empty)
 };
 
 class TaskSource {

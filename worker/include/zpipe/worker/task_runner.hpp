@@ -6,6 +6,7 @@
 #include <string>
 
 #include "zpipe/config/pipeline.hpp"
+#include "zpipe/core/protocol.hpp"
 #include "zpipe/core/types.hpp"
 #include "zpipe/worker/process.hpp"
 
@@ -17,5 +18,10 @@ namespace zpipe::worker {
 // result (moved, not copied: inputs can be large). Child processes run in `groups`.
 core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::string input,
                           std::uint32_t earlier_attempts, ProcessGroups& groups = ProcessGroups::unowned());
+
+// The same for a task as it arrived (earlier attempts = its attempt - 1), with its argument
+// list if it has one, run in `slot` (the value of {%}).
+core::TaskResult run_task(const config::TaskSpec& spec, core::TaskItem&& item, unsigned slot,
+                          ProcessGroups& groups = ProcessGroups::unowned());
 
 }  // namespace zpipe::worker

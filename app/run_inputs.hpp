@@ -1,0 +1,41 @@
+#pragma once
+// GNU parallel's input sources for `zpipe run [options] -- COMMAND [::: ARGS | :::: FILES]...`
+// (docs/cli.md, "Inputs and replacement strings"). CLI11 stops at `--`, so the words after
+// it are split here: the command, then each `:::` (arguments) or `::::` (files) group.
+// Error style: throws config::ConfigError naming the flag or marker (exit 2).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zpipe/config/pipeline.hpp"
+
+namespace zpipe::app {
+
+// The input flags of `zpipe run`, as given.
+struct InputOptions {
+  std::vector<std::string> arg_files;  // -a FILE (several; "-" = stdin)
+  bool link = false;                   // --link / --xapply
+  std::string colsep;                  // --colsep REGEX
+  bool null = false;                   // -0 / --null
+  std::string delimiter;               // -d DELIM (C escapes: \n \t \0 \\ \NNN \xHH)
+  std::uint32_t max_args = 0;          // -n N (0: not given)
+  // The first of them given, as written ("-a FILE", "--link" ...), or "" when none was: they
+  // mean nothing with a pipeline file, which names its source.
+  std::string first_given() const;
+};
+
+struct CommandInputs {
+  std::vector<std::string> command;  // the words before the first ::: or ::::
+  config::Source source;             // where the tasks' arguments come from
+};
+
+// Splits the words after `--` and builds the source: -a files first, then the groups in
+// order; none of them means stdin. One plain source stays a lines/items source (one
+// input per task, streamed); several, -n or --colsep make argument lists.
+CommandInputs command_inputs(const std::vector<std::string>& words, const InputOptions& options);
+
+// -d's text with its escapes resolved; throws ConfigError when it is empty or malformed.
+std::string parse_delimiter(const std::string& text);
+
+}  // namespace zpipe::app
