@@ -27,12 +27,13 @@ std::string tcp(const std::string& host, int port) { return "tcp://" + host + ":
 
 // 20% of packets lost each way and 200 ms of delay each way between the workers and both
 // servers. With a silence limit of 2 s, some workers are presumed dead on the way and their
-// tasks run again: the sink drops what comes twice.
+// tasks run again: the sink drops what comes twice. The loss begins once every worker has
+// joined: a worker that never reached its ventilator (a SYN lost four times takes 15 s)
+// waits for one, by design, and the batch would end without it.
 TEST(Network, LossAndDelayBetweenNamespaces) {
   ZPIPE_FAULTS_NEED_ROOT();
   test::TempDir dir;
   NetworkPair net;
-  net.lose_in_b(0.2);
   const test::Batch b = network_batch(dir, 100, "heartbeat: 500ms, liveness: 4");
   DelayRelay to_ventilator(net.a(), NetworkPair::a_address, "127.0.0.1", b.vent_port, 200ms);
   DelayRelay to_sink(net.a(), NetworkPair::a_address, "127.0.0.1", b.sink_port, 200ms);
@@ -43,6 +44,10 @@ TEST(Network, LossAndDelayBetweenNamespaces) {
               {"--ventilator", tcp(NetworkPair::a_address, to_ventilator.port()), "--sink",
                tcp(NetworkPair::a_address, to_sink.port())});
   roles.start_all();
+  ASSERT_TRUE(test::wait_until(
+      [&] { return test::lines_with(roles.log(Role::ventilator), {"worker '", "' joined"}).size() >= 3; }, 20s))
+      << roles.log(Role::ventilator);
+  net.lose_in_b(0.2);
   roles.expect_all_end(60s);
   Figures f = roles.expect_exactly_once("loss and delay between hosts",
                                         "20% loss each way (iptables), +200 ms each way (relay), 3 workers");
