@@ -90,6 +90,18 @@ void Roles::place(Role role, std::vector<std::string> prefix, std::vector<std::s
   flags_[role] = std::move(flags);
 }
 
+test::Batch logged_batch(const test::TempDir& dir, int count, const std::string& seconds) {
+  test::Batch b;
+  b.count = count;
+  b.command = test::logged(dir, (seconds.empty() ? "" : "sleep " + seconds + "; ") + "echo $(( {} * {} ))");
+  return b;
+}
+
+bool Roles::start_all_until(std::size_t records) {
+  start_all();
+  return test::wait_until([&] { return records_written() >= records; }, 20s);
+}
+
 void Roles::start_all() {
   start(Role::sink);
   start(Role::ventilator);

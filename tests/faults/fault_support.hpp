@@ -44,6 +44,10 @@ void report(const Figures& figures);
 Figures expect_exactly_once(const std::filesystem::path& output, int count, const test::TempDir& dir,
                             std::chrono::steady_clock::time_point started, std::string scenario, std::string faults);
 
+// A batch of `count` squares whose tasks sleep `seconds` first (when given) and log their
+// start to exec.log, from which re-runs are counted.
+test::Batch logged_batch(const test::TempDir& dir, int count, const std::string& seconds = {});
+
 enum class Role { ventilator, sink, worker };
 const char* name_of(Role role);
 
@@ -62,6 +66,8 @@ public:
   // The sink writes to `file` (--output) instead of dir/out.jsonl.
   void output_to(const std::filesystem::path& file);
   void start_all();
+  // start_all(), then waits (up to 20 s) until `records` are written; false if they never are.
+  bool start_all_until(std::size_t records);
   void start(Role role, int index = 0, std::vector<std::string> flags = {});
   test::Child& child(Role role, int index = 0);
   bool running(Role role, int index = 0) const;

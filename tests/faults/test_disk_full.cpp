@@ -9,12 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-test::Batch disk_batch(const test::TempDir& dir) {
-  test::Batch b;
-  b.count = 1500;  // some 190 KiB of records
-  b.command = test::logged(dir, "echo $(( {} * {} ))");
-  return b;
-}
+test::Batch disk_batch(const test::TempDir& dir) { return logged_batch(dir, 1500); }  // some 190 KiB of records
 
 void expect_disk_full_error(int code, const std::string& log, const std::filesystem::path& output) {
   EXPECT_EQ(code, 3) << log;

@@ -16,47 +16,32 @@ namespace {
 using namespace std::chrono_literals;
 using test::Frozen;
 
-test::Batch freeze_batch(const test::TempDir& dir) {
-  test::Batch b;
-  b.count = 300;
-  b.command = test::logged(dir, "sleep 0.01; echo $(( {} * {} ))");
-  return b;
-}
+test::Batch freeze_batch(const test::TempDir& dir) { return logged_batch(dir, 300, "0.01"); }
 
-// Frozen for 2.5 s once a fifth of the batch is written; the batch goes on after.
-void frozen_mid_batch(Role role, const std::string& scenario) {
+// Frozen for 2.5 s once `records` are written; the batch goes on after.
+void frozen_at(Role role, std::size_t records, const std::string& scenario, const std::string& when) {
   test::TempDir dir;
   Roles roles(dir, freeze_batch(dir), 2);
-  roles.start_all();
-  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= 60; }, 20s)) << roles.log(Role::sink);
+  ASSERT_TRUE(roles.start_all_until(records)) << roles.log(Role::sink);
   {
     Frozen frozen(roles.child(role));
     ASSERT_TRUE(frozen.stopped());
     std::this_thread::sleep_for(2500ms);
   }
   roles.expect_all_end(60s);
-  report(roles.expect_exactly_once(scenario, std::string("SIGSTOP ") + name_of(role) + " 2.5 s mid-batch"));
+  report(roles.expect_exactly_once(scenario, std::string("SIGSTOP ") + name_of(role) + " 2.5 s, " + when));
 }
+
+// A fifth of the batch written: it outlasts the stop.
+void frozen_mid_batch(Role role, const std::string& scenario) { frozen_at(role, 60, scenario, "mid-batch"); }
 
 TEST(Freeze, VentilatorMidBatch) { frozen_mid_batch(Role::ventilator, "freeze ventilator, batch outlasts it"); }
 TEST(Freeze, SinkMidBatch) { frozen_mid_batch(Role::sink, "freeze sink, batch outlasts it"); }
 TEST(Freeze, WorkerMidBatch) { frozen_mid_batch(Role::worker, "freeze a worker, batch outlasts it"); }
 
-// Frozen a few tasks before the end and resumed 2.5 s later: the last tasks run (or wait for
-// the frozen role) during the stop.
+// Six tasks before the end: the last tasks run (or wait for the frozen role) during the stop.
 void frozen_at_the_end(Role role, const std::string& scenario) {
-  test::TempDir dir;
-  Roles roles(dir, freeze_batch(dir), 2);
-  roles.start_all();
-  const std::size_t near_end = static_cast<std::size_t>(roles.batch().count) - 6;
-  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= near_end; }, 30s)) << roles.log(Role::sink);
-  {
-    Frozen frozen(roles.child(role));
-    ASSERT_TRUE(frozen.stopped());
-    std::this_thread::sleep_for(2500ms);
-  }
-  roles.expect_all_end(60s);
-  report(roles.expect_exactly_once(scenario, std::string("SIGSTOP ") + name_of(role) + " 2.5 s, 6 tasks before the end"));
+  frozen_at(role, 300 - 6, scenario, "6 tasks before the end");
 }
 
 TEST(Freeze, VentilatorAsTheLastTasksRun) { frozen_at_the_end(Role::ventilator, "freeze ventilator at the end"); }
@@ -68,8 +53,7 @@ TEST(Freeze, SinkAsTheLastTasksRun) { frozen_at_the_end(Role::sink, "freeze sink
 TEST(Freeze, WorkerWhileTheBatchEndsWithoutIt) {
   test::TempDir dir;
   Roles roles(dir, freeze_batch(dir), 2);
-  roles.start_all();
-  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= 60; }, 20s)) << roles.log(Role::sink);
+  ASSERT_TRUE(roles.start_all_until(60)) << roles.log(Role::sink);
   {
     Frozen frozen(roles.child(Role::worker, 0));
     ASSERT_TRUE(frozen.stopped());

@@ -12,12 +12,9 @@ using namespace std::chrono_literals;
 
 TEST(Intruders, SecondWritersAndAHijackingSinkLeaveTheLiveBatchWhole) {
   test::TempDir dir;
-  test::Batch b;
-  b.count = 500;
-  b.command = test::logged(dir, "sleep 0.02; echo $(( {} * {} ))");
+  test::Batch b = logged_batch(dir, 500, "0.02");
   Roles roles(dir, b, 2);
-  roles.start_all();
-  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= 20; }, 20s)) << roles.log(Role::sink);
+  ASSERT_TRUE(roles.start_all_until(20)) << roles.log(Role::sink);
 
   const std::string other_port = "tcp://127.0.0.1:" + std::to_string(test::free_port());
   const std::string holder = "is in use by pid " + std::to_string(roles.child(Role::sink).pid());

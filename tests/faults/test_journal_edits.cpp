@@ -34,12 +34,9 @@ using Edit = std::function<std::pair<int, std::string>(Lines&)>;
 
 void journal_edited(const std::string& scenario, const Edit& edit) {
   test::TempDir dir;
-  test::Batch b;
-  b.count = 400;
-  b.command = test::logged(dir, "sleep 0.01; echo $(( {} * {} ))");
+  test::Batch b = logged_batch(dir, 400, "0.01");
   Roles roles(dir, b, 2);
-  roles.start_all();
-  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= 100; }, 20s)) << roles.log(Role::sink);
+  ASSERT_TRUE(roles.start_all_until(100)) << roles.log(Role::sink);
   roles.kill(Role::sink);
 
   const auto out = dir / "out.jsonl";
@@ -115,14 +112,11 @@ TEST(JournalEdited, RecordCutUnderAPipeSourceHaltsThenARestartedPipelineComplete
   test::TempDir dir;
   const auto fifo = dir / "inputs.fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  test::Batch b;
-  b.count = 400;
+  test::Batch b = logged_batch(dir, 400, "0.01");
   b.source = "{ lines: " + fifo.string() + " }";
-  b.command = test::logged(dir, "sleep 0.01; echo $(( {} * {} ))");
   Roles roles(dir, b, 2);
   std::thread feeder = feed_fifo(fifo, b.count);
-  roles.start_all();
-  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= 100; }, 20s)) << roles.log(Role::sink);
+  ASSERT_TRUE(roles.start_all_until(100)) << roles.log(Role::sink);
   roles.kill(Role::sink);
   feeder.join();
 

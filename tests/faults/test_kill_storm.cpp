@@ -21,12 +21,9 @@ using namespace std::chrono_literals;
 void kill_storm(const std::vector<Role>& victims, int kills, const std::string& scenario) {
   std::mt19937 rng(std::random_device{}());
   test::TempDir dir;
-  test::Batch b;
-  b.count = 600;
-  b.command = test::logged(dir, "sleep 0.05; echo $(( {} * {} ))");
+  test::Batch b = logged_batch(dir, 600, "0.05");
   Roles roles(dir, b, 3);
-  roles.start_all();
-  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= 10; }, 20s)) << roles.log(Role::sink);
+  ASSERT_TRUE(roles.start_all_until(10)) << roles.log(Role::sink);
   const std::size_t stop_at = static_cast<std::size_t>(b.count) * 9 / 10;
   std::uniform_int_distribution<int> gap_ms(100, 600), pick_role(0, static_cast<int>(victims.size()) - 1),
       pick_worker(0, roles.workers() - 1);
@@ -60,12 +57,9 @@ TEST(KillStorm, EveryRole) {
 TEST(KillStorm, VentilatorAndSinkTogether) {
   std::mt19937 rng(std::random_device{}());
   test::TempDir dir;
-  test::Batch b;
-  b.count = 600;
-  b.command = test::logged(dir, "sleep 0.05; echo $(( {} * {} ))");
+  test::Batch b = logged_batch(dir, 600, "0.05");
   Roles roles(dir, b, 3);
-  roles.start_all();
-  ASSERT_TRUE(test::wait_until([&] { return roles.records_written() >= 10; }, 20s)) << roles.log(Role::sink);
+  ASSERT_TRUE(roles.start_all_until(10)) << roles.log(Role::sink);
   std::uniform_int_distribution<int> gap_ms(100, 600);
   int done = 0;
   while (done < 5) {

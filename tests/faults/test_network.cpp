@@ -15,9 +15,7 @@ using namespace std::chrono_literals;
 
 // Both servers bind every interface of namespace a; workers in b reach them over the link.
 test::Batch network_batch(const test::TempDir& dir, int count, const std::string& vent_keys) {
-  test::Batch b;
-  b.count = count;
-  b.command = test::logged(dir, "sleep 0.01; echo $(( {} * {} ))");
+  test::Batch b = logged_batch(dir, count, "0.01");
   b.vent_keys = vent_keys + ", bind: \"tcp://*:" + std::to_string(b.vent_port) + "\"";
   b.sink_keys = ", bind: \"tcp://*:" + std::to_string(b.sink_port) + "\"";
   return b;
