@@ -9,6 +9,7 @@
 #include "exit_codes.hpp"
 #include "local_pipeline.hpp"
 #include "role_config.hpp"
+#include "run_output.hpp"
 #include "std_streams.hpp"
 #include "signals.hpp"
 
@@ -109,6 +110,15 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "batch (their tasks run again) instead of refusing the file");
   cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-output", o.max_output,
+                  "Keep at most SIZE bytes of each task's stdout and of its stderr (10M, 64K, 1GiB ...); command "
+                  "mode keeps all of it by default, a pipeline file 1MiB");
+  cmd->add_flag("--tag", o.tag, "Start each output line with the task's input and a TAB");
+  cmd->add_flag("--line-buffer", o.line_buffer,
+                "Print each task's stdout line by line as it comes (lines of tasks may interleave, never parts of "
+                "lines)");
+  cmd->add_option("--joblog", o.joblog, "Log each finished task to FILE in GNU parallel's format");
+  cmd->add_option("--results", o.results, "Save each task's stdout and stderr in DIR/1/<input>/ (as parallel)");
   auto* shell = cmd->add_flag("--shell", o.shell,
                               "Run every command through /bin/sh -c (by default a command with no shell syntax is "
                               "exec'd directly, with the same result)");
@@ -156,7 +166,8 @@ int run_run(const RunOptions& o) {
     // Parallel mode without --output prints each task's output like GNU parallel does.
     sink_options.format = o.parallel_mode && o.output.empty() ? sink::Format::text : sink::Format::jsonl;
 
-    LocalPipeline pipeline(p, sink_options);
+    const RunOutput output(o, p, sink_options);
+    LocalPipeline pipeline(p, sink_options, output.worker_output());
     SignalWatcher signals([&](int sig) { pipeline.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { pipeline.abort(); });
     const LocalRun run = pipeline.run();

@@ -23,7 +23,7 @@ int run_worker(const WorkerOptions& o) {
     config::Pipeline p = load_role_pipeline(o);
     if (o.slots > 0) p.workers.slots = o.slots;
     worker::Options options{p.ventilator.address.endpoint, p.sink.address.endpoint,
-                            o.name.empty() ? p.workers.name : o.name, o.keep_alive, connect_timeout(o)};
+                            o.name.empty() ? p.workers.name : o.name, o.keep_alive, connect_timeout(o), {}};
     zmq::context_t context;
     worker::Worker w(context, p, options);
     spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);

@@ -28,6 +28,11 @@ struct RunOptions {
   std::uint64_t halt_on_failure = 0;   // --halt-on-failure N
   bool shell = false;                  // --shell: always through /bin/sh
   bool no_shell = false;               // --no-shell: the words after `--` are the argv
+  std::string max_output;              // --max-output SIZE: bytes kept per stream (command mode: no limit)
+  bool tag = false;                    // --tag: output lines start with the input and a TAB
+  bool line_buffer = false;            // --line-buffer: stdout line by line as it comes
+  std::string joblog;                  // --joblog FILE (GNU parallel's format)
+  std::string results;                 // --results DIR (GNU parallel's layout)
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);

@@ -38,13 +38,14 @@ sink::Options with_inproc_endpoints(sink::Options o) {
 
 }  // namespace
 
-LocalPipeline::LocalPipeline(const config::Pipeline& pipeline, sink::Options sink_options)
+LocalPipeline::LocalPipeline(const config::Pipeline& pipeline, sink::Options sink_options, worker::TaskOutput output)
     : sink_options_(with_inproc_endpoints(std::move(sink_options))),
       vent_(context_, pipeline, sink_options_.ventilator),
       sink_(context_, pipeline, sink_options_) {
   const std::string base = pipeline.workers.name.empty() ? worker::default_worker_name() : pipeline.workers.name;
   for (std::uint32_t i = 1; i <= pipeline.workers.count; ++i) {
-    worker::Options options{sink_options_.ventilator, sink_options_.bind, base + "#" + std::to_string(i), false, {}};
+    worker::Options options{sink_options_.ventilator, sink_options_.bind, base + "#" + std::to_string(i), false, {},
+                            output};
     workers_.push_back(std::make_unique<worker::Worker>(context_, pipeline, options));
   }
 }

@@ -25,7 +25,8 @@ class LocalPipeline {
 public:
   // `sink_options` gives output, format, ordering, resume and summary file; endpoints are
   // filled in here. Workers are named `workers.name` (or host:pid) plus "#1", "#2", ...
-  LocalPipeline(const config::Pipeline& pipeline, sink::Options sink_options);
+  // `output`: where the workers' task output goes besides the results (zpipe run -- CMD).
+  LocalPipeline(const config::Pipeline& pipeline, sink::Options sink_options, worker::TaskOutput output = {});
   ~LocalPipeline();
 
   LocalRun run();

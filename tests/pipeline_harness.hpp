@@ -63,7 +63,7 @@ public:
   worker::Worker& add_worker(const std::string& name, const config::Pipeline* own = nullptr) {
     const config::Pipeline& p = own ? *own : pipeline_;
     workers_.push_back(std::make_unique<worker::Worker>(
-        context_, p, worker::Options{vent_.endpoint(), sink_->endpoint(), name, false, {}}));
+        context_, p, worker::Options{vent_.endpoint(), sink_->endpoint(), name, false, {}, {}}));
     worker::Worker* w = workers_.back().get();
     auto* report = &worker_reports_.emplace_back();
     threads_.emplace_back([w, report] { *report = w->run(); });

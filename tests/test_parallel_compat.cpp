@@ -66,20 +66,12 @@ const std::vector<OneLiner> kOneLiners = {
     {"LastLineWithoutNewline", {}, {"echo"}, "a\nb"},
     {"KeepOrder", {"-j", "4"}, {"sleep", "0.0{};", "echo", "{}", ":::", "3", "1", "2"}, ""},
     {"ShellSyntaxInTheCommand", {}, {"echo", "{}", "|", "tr", "a-z", "A-Z", ":::", "ab", "c d"}, ""},
+    {"Tag", {"--tag"}, {"echo", ":::", "a b", "c"}, ""},
+    {"TagTwoSources", {"--tag"}, {"echo", "{2}", ":::", "a", "b", ":::", "1", "2"}, ""},
+    {"TagLinesWithoutNewline", {"--tag"}, {"printf", "'x\\ny'", ":::", "a", "b"}, ""},
+    {"TagStdin", {"--tag"}, {"echo", "-", "{#}"}, "p q\nr\n"},
     {"NewlineInArgument", {"-0"}, {"printf", "'[%s]'", "::::", "-", ":::", "x"}, std::string("a\nb\0", 4)},
 };
-
-std::filesystem::path find_parallel() {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  for (std::size_t start = 0; start <= dirs.size();) {
-    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-    const std::filesystem::path candidate = std::filesystem::path(dirs.substr(start, end - start)) / "parallel";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return {};
-}
 
 std::vector<std::string> with_files(const std::vector<std::string>& words, const TempDir& dir) {
   std::vector<std::string> out;
@@ -102,7 +94,7 @@ Ran run(std::vector<std::string> argv, const TempDir& dir, const std::string& ta
 class ParallelCompat : public testing::TestWithParam<OneLiner> {};
 
 TEST_P(ParallelCompat, SameStdoutAsGnuParallel) {
-  const std::filesystem::path parallel = find_parallel();
+  const std::filesystem::path parallel = test::find_program("parallel");
   if (parallel.empty()) GTEST_SKIP() << "GNU parallel is not installed (apt-get install parallel)";
   const OneLiner& c = GetParam();
   TempDir dir;

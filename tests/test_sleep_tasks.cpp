@@ -89,7 +89,7 @@ TEST(SleepTasks, StoppedWorkerAbandonsItsSleepsAtOnce) {
   sink::Sink sink(context, p, o);
   auto vent_done = std::async(std::launch::async, [&] { return vent.run(); });
   auto sink_done = std::async(std::launch::async, [&] { return sink.run(); });
-  auto w = std::make_unique<worker::Worker>(context, p, worker::Options{vent.endpoint(), sink.endpoint(), "w", false, {}});
+  auto w = std::make_unique<worker::Worker>(context, p, worker::Options{vent.endpoint(), sink.endpoint(), "w", false, {}, {}});
   auto worker_done = std::async(std::launch::async, [&] { return w->run(); });
   std::this_thread::sleep_for(300ms);  // both sleeps have started
   w->abort();

@@ -72,6 +72,9 @@ Outcome run_zpipe(const std::vector<std::string>& args, const TempDir& dir, cons
 
 std::string zpipe_binary();
 
+// The program `name` found on PATH; empty when it is not installed.
+std::filesystem::path find_program(const std::string& name);
+
 }  // namespace zpipe::test
 
 // --- Helpers for the reliability and hostile-input tests (tests/test_reliability.cpp,

@@ -134,4 +134,7 @@ std::string format_duration(Duration duration) {
 }
 
 }  // namespace detail
+
+std::uint64_t parse_size(const std::string& text) { return detail::parse_size(text); }
+
 }  // namespace zpipe::config

@@ -3,11 +3,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include <unistd.h>
 
+#include "zpipe/sink/line_tagger.hpp"
 #include "zpipe/sink/record.hpp"
 
 namespace zpipe::sink {
@@ -59,7 +62,7 @@ class JsonlWriter final : public RecordWriter {
 public:
   static constexpr std::size_t kBuffer = 1 << 20;
   JsonlWriter(const std::string& path, bool append) : out_(path, append) { buffer_.reserve(kBuffer + 4096); }
-  void write(const core::TaskResult& result, std::string_view worker) override {
+  void write(const core::TaskResult& result, std::string_view worker, const RecordExtras&) override {
     append_record(buffer_, result, worker);
     buffer_.push_back('\n');
     if (buffer_.size() >= kBuffer) drain();
@@ -94,9 +97,30 @@ std::string shown_input(std::string_view input) {
   return shown;
 }
 
+// One stream of a task as text: its bytes in the result, then what was spilled, tagged when
+// --tag, ended with a newline when it was cut (the next output starts on its own line).
+void write_stream(std::string_view memory, const core::SpillFile* spilled, LineTagger* tagger, bool cut,
+                  const std::function<void(std::string_view)>& out) {
+  std::string tagged;
+  char last = '\n';
+  const auto piece = [&](std::string_view bytes) {
+    if (bytes.empty()) return;
+    last = bytes.back();
+    if (tagger == nullptr) return out(bytes);
+    tagged.clear();
+    tagger->apply(bytes, tagged);
+    out(tagged);
+  };
+  piece(memory);
+  if (spilled != nullptr && spilled->is_open()) spilled->read(piece);
+  if (cut && last != '\n') out("\n");
+}
+
+void to_stderr(std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), stderr); }
+
 // What a failed or timed-out task gets on stderr: one line naming it (id, input, how it
 // ended, the first line of its stderr), then the rest of its stderr as it was.
-void report_failure(const core::TaskResult& r) {
+void report_failure(const core::TaskResult& r, const RecordExtras& extras, LineTagger* tagger) {
   const std::string_view error = r.error;
   const std::size_t newline = error.find('\n');
   const std::string_view first = error.substr(0, newline);
@@ -106,34 +130,41 @@ void report_failure(const core::TaskResult& r) {
   std::fprintf(stderr, "zpipe: task %llu %s (input '%s')%s%.*s\n", static_cast<unsigned long long>(r.id),
                how.c_str(), shown_input(r.input).c_str(), first.empty() ? "" : ": ", static_cast<int>(first.size()),
                first.data());
-  if (newline != std::string_view::npos && newline + 1 < error.size()) {
-    const std::string_view rest = error.substr(newline + 1);
-    std::fwrite(rest.data(), 1, rest.size(), stderr);
-    if (rest.back() != '\n') std::fputc('\n', stderr);
-  }
+  const std::string_view rest = newline == std::string_view::npos ? std::string_view() : error.substr(newline + 1);
+  const core::SpillFile* spilled = extras.spilled != nullptr ? &extras.spilled->err : nullptr;
+  // Ends with a newline even when not cut: the failure line above is zpipe's own.
+  write_stream(rest, spilled, tagger, true, to_stderr);
 }
 
 // GNU parallel's grouped output: a task's stdout (and stderr) printed whole, never
 // interleaved; a task that failed is named on stderr.
 class TextWriter final : public RecordWriter {
 public:
-  TextWriter(const std::string& path, bool append) : out_(path, append) {}
-  void write(const core::TaskResult& result, std::string_view) override {
-    out_.write(result.output);
-    if (result.status != core::TaskStatus::ok) return report_failure(result);
-    if (!result.error.empty()) std::fwrite(result.error.data(), 1, result.error.size(), stderr);
+  TextWriter(const std::string& path, bool append, bool tag) : out_(path, append), tag_(tag) {}
+  void write(const core::TaskResult& result, std::string_view, const RecordExtras& extras) override {
+    const core::SpilledStreams* spilled = extras.spilled;
+    std::optional<LineTagger> out_tagger, err_tagger;
+    if (tag_) out_tagger.emplace(result.input), err_tagger.emplace(result.input);
+    if (!extras.saved)
+      write_stream(result.output, spilled != nullptr ? &spilled->out : nullptr, out_tagger ? &*out_tagger : nullptr,
+                   extras.output_cut, [this](std::string_view bytes) { out_.write(bytes); });
+    if (result.status != core::TaskStatus::ok) return report_failure(result, extras, err_tagger ? &*err_tagger : nullptr);
+    if (!extras.saved)
+      write_stream(result.error, spilled != nullptr ? &spilled->err : nullptr, err_tagger ? &*err_tagger : nullptr,
+                 extras.stderr_cut, to_stderr);
   }
   void flush() override { out_.flush(); }
   void sync() override { out_.sync(); }
 
 private:
   OutputFile out_;
+  bool tag_;
 };
 
 }  // namespace
 
-std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path, bool append) {
-  if (format == Format::text) return std::make_unique<TextWriter>(path, append);
+std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path, bool append, bool tag) {
+  if (format == Format::text) return std::make_unique<TextWriter>(path, append, tag);
   return std::make_unique<JsonlWriter>(path, append);
 }
 

@@ -12,17 +12,27 @@
 
 namespace zpipe::sink {
 
+// What the sink adds to a result: the output beyond the memory bound, which stream a
+// truncated result had cut, and whether --results saved the output (then it is not printed,
+// as parallel does).
+struct RecordExtras {
+  const core::SpilledStreams* spilled = nullptr;
+  bool output_cut = false;
+  bool stderr_cut = false;
+  bool saved = false;
+};
+
 class RecordWriter {
 public:
   virtual ~RecordWriter() = default;
-  virtual void write(const core::TaskResult& result, std::string_view worker) = 0;
+  virtual void write(const core::TaskResult& result, std::string_view worker, const RecordExtras& extras) = 0;
   // Pushes buffered records to the operating system; throws if that fails.
   virtual void flush() = 0;
   // Flushes, then asks the disk to keep it (fsync); throws if that fails.
   virtual void sync() = 0;
 };
 
-// `append` continues an existing file (the journal) instead of truncating it.
-std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path, bool append);
+// `append` continues an existing file (the journal) instead of truncating it; `tag`: --tag.
+std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path, bool append, bool tag);
 
 }  // namespace zpipe::sink

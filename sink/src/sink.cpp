@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "journal.hpp"
 #include "output_lock.hpp"
 #include "record_writer.hpp"
+#include "task_files.hpp"
 #include "zpipe/core/done_set.hpp"
 #include "zpipe/core/histogram.hpp"
 #include "zpipe/core/loop.hpp"
@@ -60,6 +62,24 @@ JournalScan open_journal(const Options& o, const config::Pipeline& p) {
   return scan;
 }
 
+// 10485760 -> "10 MiB": as a user would have written the limit.
+std::string size_text(std::uint64_t bytes) {
+  constexpr const char* kUnits[] = {"GiB", "MiB", "KiB"};
+  for (int i = 0; i < 3; ++i) {
+    const std::uint64_t unit = std::uint64_t{1} << (30 - 10 * i);
+    if (bytes >= unit && bytes % unit == 0) return fmt::format("{} {}", bytes / unit, kUnits[i]);
+  }
+  return fmt::format("{} bytes", bytes);
+}
+
+// A result as it arrived, with what its worker spilled (taken at once: an ordered sink may
+// hold it a while).
+struct Arrived {
+  core::TaskResult result;
+  std::string worker;
+  std::optional<core::SpilledStreams> spilled;
+};
+
 }  // namespace
 
 struct Sink::State {
@@ -90,7 +110,8 @@ struct Sink::State {
     if (!options.resume && !options.output.empty() &&
         std::filesystem::is_regular_file(std::filesystem::symlink_status(options.output)))
       std::filesystem::remove(options.output);
-    writer = open_writer(options.format, options.output, options.resume);
+    writer = open_writer(options.format, options.output, options.resume, options.tag);
+    if (!options.joblog.empty()) joblog.emplace(options.joblog, options.resume, options.command_line);
     advance_order();
   }
 
@@ -109,6 +130,7 @@ struct Sink::State {
   bool closing = false;          // every record written: waiting for `done`
   core::Loop::Timer* closing_timer = nullptr;
   std::unique_ptr<RecordWriter> writer;
+  std::optional<JobLog> joblog;
 
   core::DoneSet received;           // ids with a record, or (ordered) waiting for their turn
   std::uint64_t written = 0;        // ids with a record in the file
@@ -119,7 +141,7 @@ struct Sink::State {
   // peer, or a journal of a larger batch): they do not count towards the batch's end.
   std::uint64_t beyond_total = 0;
   std::vector<TaskId> unacked;      // written, not yet acknowledged
-  std::map<TaskId, std::pair<core::TaskResult, std::string>> waiting;  // ordered mode: out of turn
+  std::map<TaskId, Arrived> waiting;  // ordered mode: out of turn
   TaskId next_in_order = 1;
   core::Histogram latency_us;
   Summary summary;
@@ -145,8 +167,21 @@ struct Sink::State {
     } while (at < ranges.size());
   }
 
-  void write(const core::TaskResult& r, const std::string& worker) {
-    writer->write(r, worker);
+  void write(const Arrived& arrived) {
+    const core::TaskResult& r = arrived.result;
+    RecordExtras extras{arrived.spilled ? &*arrived.spilled : nullptr, false, false, !options.results.empty()};
+    if (r.truncated) {
+      const auto captured = [&](const std::string& memory, const core::SpillFile core::SpilledStreams::*file) {
+        return memory.size() + (extras.spilled != nullptr ? (extras.spilled->*file).size() : 0);
+      };
+      const std::uint64_t limit = pipeline.task.max_output;
+      extras.stderr_cut = captured(r.error, &core::SpilledStreams::err) >= limit;
+      // --line-buffer printed stdout as it came: a cut that is not stderr's is stdout's.
+      extras.output_cut = captured(r.output, &core::SpilledStreams::out) >= limit || !extras.stderr_cut;
+    }
+    writer->write(r, arrived.worker, extras);
+    report_cut(r.id, extras);  // after the output, as a failure's line
+    if (!options.results.empty()) write_results(options.results, r, extras.spilled);
     ++written;
     unacked.push_back(r.id);
     latency_us.record(r.duration_us);
@@ -157,12 +192,21 @@ struct Sink::State {
     }
   }
 
+  // "zpipe: task 7: output cut at 10 MiB (--max-output)", in command mode.
+  void report_cut(TaskId id, const RecordExtras& extras) const {
+    if (options.cut_limit_name.empty()) return;
+    for (const auto& [cut, stream] : {std::pair{extras.output_cut, "output"}, std::pair{extras.stderr_cut, "stderr"}})
+      if (cut)
+        std::fprintf(stderr, "zpipe: task %llu: %s cut at %s (%s)\n", static_cast<unsigned long long>(id), stream,
+                     size_text(pipeline.task.max_output).c_str(), options.cut_limit_name.c_str());
+  }
+
   // Ordered mode: writes waiting records whose turn has come, skipping ids the journal had.
   void advance_order() {
     for (;;) {
       auto it = waiting.find(next_in_order);
       if (it != waiting.end()) {
-        write(it->second.first, it->second.second);
+        write(it->second);
         waiting.erase(it);
       } else if (!received.contains(next_in_order)) {
         return;
@@ -184,6 +228,7 @@ struct Sink::State {
         faults.count("result for unknown id");
         continue;
       }
+      std::optional<core::SpilledStreams> spilled = options.spills ? options.spills->take(r.id) : std::nullopt;
       if (!received.insert(r.id)) {
         // A redelivered task's second result. Ack it again if its record is written: the
         // ventilator may hold a lease that an ack lost with a crashed sink never released.
@@ -191,11 +236,15 @@ struct Sink::State {
         if (!options.ordered || r.id < next_in_order) unacked.push_back(r.id);
         continue;
       }
+      // In the order tasks finished, as parallel's.
+      if (joblog) joblog->record(r, spilled ? &*spilled : nullptr, std::chrono::system_clock::now());
+      Arrived arrived{std::move(r), results.worker, std::move(spilled)};
       if (!options.ordered) {
-        write(r, results.worker);
+        write(arrived);
         continue;
       }
-      waiting.emplace(r.id, std::make_pair(std::move(r), results.worker));
+      const TaskId id = arrived.result.id;
+      waiting.emplace(id, std::move(arrived));
       advance_order();
     }
   }
@@ -210,6 +259,7 @@ struct Sink::State {
     } else {
       writer->flush();
     }
+    if (joblog) joblog->flush();
     session.say(core::Ack{summary.failed + summary.timeout, core::to_ranges(unacked)});
     unacked.clear();
   }

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -24,9 +25,13 @@ void report_death_as_dash_would(ProcessResult& process, std::size_t max_output) 
   line.resize(std::min<std::size_t>(line.size(), 31));
   if (process.core_dumped) line += " (core dumped)";
   line += '\n';
-  const std::size_t room = max_output - std::min(max_output, process.error.size());
+  core::SpillFile& spilled = process.spilled.err;  // stderr beyond the memory bound: the line goes after it
+  const std::uint64_t captured = process.error.size() + spilled.size();
+  const std::size_t room = static_cast<std::size_t>(max_output - std::min<std::uint64_t>(max_output, captured));
   if (line.size() > room) process.truncated = true;
-  process.error.append(line, 0, std::min(line.size(), room));
+  line.resize(std::min(line.size(), room));
+  if (spilled.is_open()) spilled.append(line);
+  else process.error += line;
 }
 
 }  // namespace zpipe::worker

@@ -7,12 +7,13 @@
 
 namespace zpipe::worker {
 
-std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots, ProcessGroups& groups) {
+std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots, ProcessGroups& groups,
+                                        const TaskOutput& output) {
   if (InlineExecutor::runs(spec)) return std::make_unique<InlineExecutor>(spec);
   if (spec.kind == config::TaskKind::builtin && spec.builtin == config::Builtin::sleep)
     return std::make_unique<SleepTimers>(spec, slots);
-  return std::make_unique<SlotPool>(slots, [&spec, &groups](core::TaskItem&& item, unsigned slot) {
-    return run_task(spec, std::move(item), slot, groups);
+  return std::make_unique<SlotPool>(slots, [&spec, &groups, &output](core::TaskItem&& item, unsigned slot) {
+    return run_task(spec, std::move(item), slot, groups, output);
   });
 }
 

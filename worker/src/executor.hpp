@@ -13,6 +13,7 @@
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/core/protocol.hpp"
 #include "zpipe/worker/process.hpp"
+#include "zpipe/worker/task_runner.hpp"
 
 namespace zpipe::worker {
 
@@ -29,7 +30,9 @@ public:
   virtual int event_fd() const = 0;
 };
 
-// The executor for `spec` with `slots` concurrent tasks; child processes run in `groups`.
-std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots, ProcessGroups& groups);
+// The executor for `spec` with `slots` concurrent tasks; child processes run in `groups`,
+// their output goes to `output` too.
+std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots, ProcessGroups& groups,
+                                        const TaskOutput& output);
 
 }  // namespace zpipe::worker

@@ -200,13 +200,18 @@ private:
   ProcessGroups& groups_;
 };
 
-// One captured stream: keeps the first `limit` bytes, reads and drops the rest so the
-// child never blocks on a full pipe.
+// One captured stream: keeps the first `limit` bytes (in memory, or beyond the memory bound
+// in a spill file, or passed on line by line), reads and drops the rest so the child never
+// blocks on a full pipe.
 struct CapturedStream {
   UniqueFd fd;
   std::string* text;
   std::size_t limit;
   bool* truncated;
+  core::SpillFile* spill = nullptr;                               // null: everything in `text`
+  const std::function<void(std::string_view)>* lines = nullptr;  // null: nothing passed on
+  std::uint64_t taken = 0;
+  bool cut = false;
 
   // Reads what poll() reported; closes the stream at EOF.
   void read_available(std::vector<char>& buffer) {
@@ -217,12 +222,45 @@ struct CapturedStream {
     }
     if (n == 0) {
       fd.reset();
+      pass_rest();
       return;
     }
     const auto received = static_cast<std::size_t>(n);
-    const std::size_t room = limit - std::min(limit, text->size());
-    if (received > room) *truncated = true;
-    text->append(buffer.data(), std::min(received, room));
+    const std::uint64_t room = limit - std::min<std::uint64_t>(limit, taken);
+    const std::size_t kept = static_cast<std::size_t>(std::min<std::uint64_t>(received, room));
+    if (received > room) *truncated = cut = true;
+    taken += kept;
+    keep(std::string_view(buffer.data(), kept));
+  }
+
+private:
+  void keep(std::string_view bytes) {
+    if (bytes.empty()) return;
+    if (lines != nullptr) {
+      const std::size_t before = text->size();
+      text->append(bytes);
+      const std::size_t last_newline = bytes.rfind('\n');
+      if (last_newline == std::string_view::npos) return;
+      const std::size_t complete = before + last_newline + 1;
+      (*lines)(std::string_view(*text).substr(0, complete));
+      text->erase(0, complete);
+      return;
+    }
+    const std::size_t memory_room =
+        spill != nullptr ? core::Spills::kMemoryBound - std::min(core::Spills::kMemoryBound, text->size()) : bytes.size();
+    text->append(bytes.substr(0, memory_room));
+    if (bytes.size() <= memory_room) return;
+    if (!spill->is_open()) *spill = core::SpillFile::create();
+    spill->append(bytes.substr(memory_room));
+  }
+
+  // At EOF: the last unterminated line is passed on too; after a cut it ends the line, so
+  // the next output starts on its own.
+  void pass_rest() {
+    if (lines == nullptr || text->empty()) return;
+    if (cut) text->push_back('\n');
+    (*lines)(*text);
+    text->clear();
   }
 };
 
@@ -260,7 +298,8 @@ void ProcessGroups::kill_all() {
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          std::size_t max_output, ProcessGroups& groups, char* const* environment) {
+                          std::size_t max_output, ProcessGroups& groups, char* const* environment,
+                          const OutputRoute& route) {
   ProcessResult result;
   if (argv.empty()) {
     result.exit_code = 127;
@@ -296,8 +335,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   err_pipe.write_end.reset();
 
   CapturedStream streams[2] = {
-      {std::move(out_pipe.read_end), &result.out, max_output, &result.truncated},
-      {std::move(err_pipe.read_end), &result.error, max_output, &result.truncated},
+      {std::move(out_pipe.read_end), &result.out, max_output, &result.truncated,
+       route.spill ? &result.spilled.out : nullptr, route.stdout_lines ? &route.stdout_lines : nullptr},
+      {std::move(err_pipe.read_end), &result.error, max_output, &result.truncated,
+       route.spill ? &result.spilled.err : nullptr, nullptr},
   };
   std::vector<char> buffer(kReadChunk);
 

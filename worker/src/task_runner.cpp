@@ -26,6 +26,7 @@ struct Attempt {
   bool truncated = false;
   std::string output;
   std::string error;
+  core::SpilledStreams spilled;  // beyond the memory bound (TaskOutput::spills)
   bool not_started = false;  // posix_spawnp failed: the program never ran
 };
 
@@ -38,7 +39,7 @@ core::TaskStatus status_of(const ProcessResult& process) {
 // `environment` set: the program stands in for `/bin/sh -c` (run_shell) and runs with the
 // environment dash would give it; its death is then reported as dash would report it.
 Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>& argv, ProcessGroups& groups,
-                    char* const* environment = nullptr) {
+                    const OutputRoute& route, char* const* environment = nullptr) {
   Attempt attempt;
   // exec takes C strings: a word holding a NUL byte (from the input) would be cut there,
   // and another command than the one written would run. Refused, and said so.
@@ -49,7 +50,7 @@ Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>
   }
   ProcessResult process;
   try {
-    process = run_process(argv, spec.timeout, spec.max_output, groups, environment);
+    process = run_process(argv, spec.timeout, spec.max_output, groups, environment, route);
     if (environment != nullptr) report_death_as_dash_would(process, spec.max_output);
   } catch (const std::system_error& e) {
     // The host, not the task, failed (e.g. out of fds or processes). Reporting a failed
@@ -64,6 +65,7 @@ Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>
   attempt.truncated = process.truncated;
   attempt.output = std::move(process.out);
   attempt.error = std::move(process.error);
+  attempt.spilled = std::move(process.spilled);
   // A task that dies silently would otherwise leave no clue in its record.
   if (attempt.error.empty()) {
     if (process.timed_out) {
@@ -79,18 +81,18 @@ Attempt run_command(const config::TaskSpec& spec, const std::vector<std::string>
 // "Shell or direct exec"): one exec per task instead of two.
 // Only a one-input task: an argument list always goes through the shell.
 Attempt run_shell(const config::TaskSpec& spec, const TaskArgs& placeholders, const core::TaskResult& task,
-                  ProcessGroups& groups) {
+                  ProcessGroups& groups, const OutputRoute& route) {
   const std::optional<char* const*> environment =
       spec.use_shell == config::UseShell::automatic && task.args.empty() ? direct_exec_environment() : std::nullopt;
   if (environment) {
     if (const auto argv = shell_free_argv(spec.shell, task.input, task.id)) {
-      Attempt direct = run_command(spec, *argv, groups, *environment);
+      Attempt direct = run_command(spec, *argv, groups, route, *environment);
       // When the spawn failed nothing ran (no such program, not executable, a script
       // without #!): the shell reports it in its own words, or runs the script itself.
       if (!direct.not_started) return direct;
     }
   }
-  return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, placeholders)}, groups);
+  return run_command(spec, {"/bin/sh", "-c", expand_shell(spec.shell, placeholders)}, groups, route);
 }
 
 Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input) {
@@ -104,15 +106,16 @@ Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input
   return attempt;
 }
 
-Attempt run_once(const config::TaskSpec& spec, const core::TaskResult& task, unsigned slot, ProcessGroups& groups) {
+Attempt run_once(const config::TaskSpec& spec, const core::TaskResult& task, unsigned slot, ProcessGroups& groups,
+                 const OutputRoute& route) {
   // A one-input task's only argument is its input.
   const std::span<const std::string> args = task.args.empty() ? std::span(&task.input, 1) : std::span(task.args);
   const TaskArgs placeholders{args, task.id, slot};
   switch (spec.kind) {
     case config::TaskKind::shell:
-      return run_shell(spec, placeholders, task, groups);
+      return run_shell(spec, placeholders, task, groups, route);
     case config::TaskKind::argv:
-      return run_command(spec, expand_argv(spec.argv, placeholders), groups);
+      return run_command(spec, expand_argv(spec.argv, placeholders), groups, route);
     case config::TaskKind::builtin:
       return run_builtin_attempt(spec, task.input);
   }
@@ -129,12 +132,18 @@ core::TaskResult run_task(const config::TaskSpec& spec, core::TaskId id, std::st
   return run_task(spec, core::TaskItem{id, earlier_attempts + 1, std::move(input), {}}, 1, groups);
 }
 
-core::TaskResult run_task(const config::TaskSpec& spec, core::TaskItem&& item, unsigned slot, ProcessGroups& groups) {
+core::TaskResult run_task(const config::TaskSpec& spec, core::TaskItem&& item, unsigned slot, ProcessGroups& groups,
+                          const TaskOutput& output) {
   core::TaskResult result;
   result.id = item.id;
   result.input = std::move(item.input);
   result.args = std::move(item.args);
   const std::uint32_t earlier_attempts = item.attempt - 1;
+  OutputRoute route;
+  route.spill = output.spills != nullptr;
+  if (output.stdout_lines)
+    route.stdout_lines = [&output, &result](std::string_view lines) { output.stdout_lines(result, lines); };
+  core::SpilledStreams spilled;
 
   // Timeouts are retried too: a task that hung once (a slow mount, a busy host) often
   // completes on the next try.
@@ -142,7 +151,7 @@ core::TaskResult run_task(const config::TaskSpec& spec, core::TaskItem&& item, u
   std::uint32_t executions = 0;
   for (std::uint64_t n = 0; n < max_executions; ++n) {
     const auto started = std::chrono::steady_clock::now();
-    Attempt attempt = run_once(spec, result, slot, groups);
+    Attempt attempt = run_once(spec, result, slot, groups, route);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     ++executions;
 
@@ -152,11 +161,14 @@ core::TaskResult run_task(const config::TaskSpec& spec, core::TaskItem&& item, u
     result.truncated = attempt.truncated;
     result.output = std::move(attempt.output);
     result.error = std::move(attempt.error);
+    spilled = std::move(attempt.spilled);
     result.duration_us = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
     if (result.status == core::TaskStatus::ok) break;
   }
   result.attempts = earlier_attempts + executions;
+  // Put before the result is sent: the sink takes them when the result arrives.
+  if (!spilled.empty()) output.spills->put(result.id, std::move(spilled));
   return result;
 }
 

@@ -51,7 +51,7 @@ struct Worker::State {
                          "results wait for it",
                          fmt::format("worker '{}': connected to the sink at {}", options.name, options.sink),
                          options.connect_timeout),
-        pool(make_executor(p.task, p.workers.slots, processes)) {
+        pool(make_executor(p.task, p.workers.slots, processes, options.output)) {
     pending.worker = options.name;
     core::configure_socket(push);
     sink_timer = &loop.timer([this] { check_sink(); });

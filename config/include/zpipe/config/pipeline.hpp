@@ -130,6 +130,9 @@ Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& fi
 // Parses "500ms", "30s", "5m", "1h" (a bare number is seconds). Throws std::invalid_argument.
 Duration parse_duration(const std::string& text);
 
+// Parses "4096", "64KiB", "10M" ... (docs/fingerprint.md, sizes). Throws std::invalid_argument.
+std::uint64_t parse_size(const std::string& text);
+
 // Stable 64-bit hash of everything that decides a task's result (kind, command, builtin
 // parameters, timeout, retries, capture limit). Workers and ventilator must agree on it.
 std::uint64_t task_fingerprint(const TaskSpec& task);

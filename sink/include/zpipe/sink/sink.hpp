@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <memory>
 #include <string>
@@ -17,6 +18,8 @@
 #include <zmq.hpp>
 
 #include "zpipe/config/pipeline.hpp"
+#include "zpipe/core/spill.hpp"
+#include "zpipe/core/types.hpp"
 
 namespace zpipe::sink {
 
@@ -48,6 +51,18 @@ struct Options {
   // Give up (core::WaitTimeout from run()) when the ventilator has not answered for this
   // long; unset = keep trying.
   std::optional<std::chrono::milliseconds> connect_timeout;
+
+  // zpipe run's command mode (docs/cli.md, "Output"):
+  // outputs beyond the memory bound, taken by task id from the in-process workers.
+  core::Spills* spills = nullptr;
+  bool tag = false;           // --tag (text format): each line starts with the input and a TAB
+  std::string results;        // --results DIR: DIR/1/<input>/{seq,stdout,stderr} per task
+  std::string joblog;         // --joblog FILE: GNU parallel's tab-separated job log
+  // The command line a task ran, for the job log.
+  std::function<std::string(const core::TaskResult&)> command_line;
+  // A cut output is named on stderr with the flag that set the limit ("--max-output");
+  // empty: cuts are only marked in the record.
+  std::string cut_limit_name;
 };
 
 struct Summary {

@@ -11,11 +11,15 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "zpipe/core/spill.hpp"
 
 namespace zpipe::worker {
 
@@ -28,6 +32,17 @@ struct ProcessResult {
   int spawn_error = 0;           // errno of a failed posix_spawnp: the program never ran
   std::string out;
   std::string error;
+  core::SpilledStreams spilled;  // with OutputRoute::spill: what came beyond the memory bound
+};
+
+// Where a child's output goes besides ProcessResult's strings (zpipe run's in-process worker).
+struct OutputRoute {
+  // Each stream keeps core::Spills::kMemoryBound bytes in memory and the rest (up to
+  // max_output) in ProcessResult::spilled.
+  bool spill = false;
+  // --line-buffer: stdout's complete lines as soon as they are read, and its last
+  // unterminated line at the end; none of it is kept in `out`.
+  std::function<void(std::string_view)> stdout_lines;
 };
 
 // The process groups of the children some owner (a worker) is running now, so that it
@@ -55,6 +70,6 @@ private:
 // in `groups` while it runs. `environment` (null-terminated) replaces this process's environ.
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           std::size_t max_output, ProcessGroups& groups = ProcessGroups::unowned(),
-                          char* const* environment = nullptr);
+                          char* const* environment = nullptr, const OutputRoute& route = {});
 
 }  // namespace zpipe::worker

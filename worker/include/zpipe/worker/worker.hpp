@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "zpipe/config/pipeline.hpp"
+#include "zpipe/worker/task_runner.hpp"
 
 namespace zpipe::worker {
 
@@ -27,6 +28,8 @@ struct Options {
   // Give up (core::WaitTimeout from run()) when the ventilator has not answered for this
   // long; unset = keep trying, so roles may start in any order.
   std::optional<std::chrono::milliseconds> connect_timeout;
+  // zpipe run: where output goes besides the results (spill files, --line-buffer).
+  TaskOutput output;
 };
 
 struct Report {
