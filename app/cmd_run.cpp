@@ -109,6 +109,10 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "batch (their tasks run again) instead of refusing the file");
   cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--halt", o.halt,
+                  "Stop early as GNU parallel does: never, soon|now,fail=N, soon|now,success=N, soon|now,done=N "
+                  "(N a count or N%); now kills running tasks")
+      ->excludes("--halt-on-failure");
   auto* shell = cmd->add_flag("--shell", o.shell,
                               "Run every command through /bin/sh -c (by default a command with no shell syntax is "
                               "exec'd directly, with the same result)");
@@ -139,7 +143,8 @@ int run_run(const RunOptions& o) {
     if (!o.output.empty()) p.sink.output = std::filesystem::absolute(o.output).string();
     if (!o.summary.empty()) p.sink.summary = std::filesystem::absolute(o.summary).string();
     if (o.resume || o.resume_failed) p.resume = true;
-    if (o.halt_on_failure > 0) p.halt.after_failures = o.halt_on_failure;
+    if (o.halt_on_failure > 0) p.halt = config::HaltSpec{config::HaltSpec::On::failure, {}, o.halt_on_failure, false};
+    if (!o.halt.empty()) p.halt = config::parse_halt("--halt", o.halt);
     if (p.resume && p.sink.output.empty())
       throw config::ConfigError("--resume needs an output file (--output FILE or sink.output): it is the journal");
 
