@@ -110,6 +110,10 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "batch (their tasks run again) instead of refusing the file");
   cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--halt", o.halt,
+                  "Stop early as GNU parallel does: never, soon|now,fail=N, soon|now,success=N, soon|now,done=N "
+                  "(N a count or N%); now kills running tasks")
+      ->excludes("--halt-on-failure");
   cmd->add_option("--max-output", o.max_output,
                   "Keep at most SIZE bytes of each task's stdout and of its stderr (10M, 64K, 1GiB ...); command "
                   "mode keeps all of it by default, a pipeline file 1MiB");
@@ -149,7 +153,8 @@ int run_run(const RunOptions& o) {
     if (!o.output.empty()) p.sink.output = std::filesystem::absolute(o.output).string();
     if (!o.summary.empty()) p.sink.summary = std::filesystem::absolute(o.summary).string();
     if (o.resume || o.resume_failed) p.resume = true;
-    if (o.halt_on_failure > 0) p.halt.after_failures = o.halt_on_failure;
+    if (o.halt_on_failure > 0) p.halt = config::HaltSpec{config::HaltSpec::On::failure, {}, o.halt_on_failure, false};
+    if (!o.halt.empty()) p.halt = config::parse_halt("--halt", o.halt);
     if (p.resume && p.sink.output.empty())
       throw config::ConfigError("--resume needs an output file (--output FILE or sink.output): it is the journal");
 

@@ -5,6 +5,7 @@
 #include "exit_codes.hpp"
 #include "role_config.hpp"
 #include "signals.hpp"
+#include "zpipe/core/protocol.hpp"
 #include "zpipe/ventilator/ventilator.hpp"
 
 namespace zpipe::app {
@@ -25,7 +26,7 @@ int run_ventilator(const VentilatorOptions& o) {
                           [&](int) { vent.stop(); });
     const ventilator::Report report = vent.run();
     if (signals.received() != 0) return signals.exit_code();
-    if (report.failed > 0 || !report.halted.empty()) return int{kTaskFailed};
+    if (report.failed > 0 || (!report.halted.empty() && !core::stopped_early(report.halted))) return int{kTaskFailed};
     return report.completed ? int{kOk} : int{kRuntime};
   });
 }

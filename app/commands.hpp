@@ -25,7 +25,8 @@ struct RunOptions {
   bool resume = false;                 // --resume: run only tasks without a record in --output
   bool resume_failed = false;          // --resume-failed: also run again those that failed
   bool repair = false;                 // --repair: remove bad journal lines instead of refusing
-  std::uint64_t halt_on_failure = 0;   // --halt-on-failure N
+  std::uint64_t halt_on_failure = 0;   // --halt-on-failure N (= --halt soon,fail=N)
+  std::string halt;                    // --halt as GNU parallel: never, soon|now,fail|success|done=N[%]
   bool shell = false;                  // --shell: always through /bin/sh
   bool no_shell = false;               // --no-shell: the words after `--` are the argv
   std::string max_output;              // --max-output SIZE: bytes kept per stream (command mode: no limit)

@@ -6,6 +6,7 @@
 #include <zmq.hpp>
 
 #include "signals.hpp"
+#include "zpipe/core/protocol.hpp"
 #include "zpipe/config/pipeline.hpp"
 
 namespace zpipe::app {
@@ -27,8 +28,9 @@ int guarded(const std::function<int()>& body) {
 
 int exit_code_for(const sink::Summary& summary, const SignalWatcher& signals) {
   if (signals.received() != 0) return signals.exit_code();
-  if (summary.failed + summary.timeout > 0 || !summary.halted.empty()) return kTaskFailed;
-  if (!summary.completed) return kRuntime;
+  const bool early = core::stopped_early(summary.halted);
+  if (summary.failed + summary.timeout > 0 || (!summary.halted.empty() && !early)) return kTaskFailed;
+  if (!summary.completed && !early) return kRuntime;
   return kOk;
 }
 

@@ -343,21 +343,22 @@ TEST(ConfigReliability, DefaultsAndValues) {
   const Pipeline defaults = parse(kHead);
   EXPECT_EQ(defaults.sink.fsync, FsyncPolicy::interval);
   EXPECT_EQ(defaults.workers.grace, 30s);
-  EXPECT_EQ(defaults.halt.after_failures, 0u);
+  EXPECT_EQ(defaults.halt.after, 0u);
   EXPECT_FALSE(defaults.resume);
 
   const Pipeline p = parse(kHead + "sink: {output: o.jsonl, fsync: always}\nworkers: {grace: 5s}\n"
                                    "halt: {on: failure, after: 3}\nresume: true\n");
   EXPECT_EQ(p.sink.fsync, FsyncPolicy::always);
   EXPECT_EQ(p.workers.grace, 5s);
-  EXPECT_EQ(p.halt.after_failures, 3u);
+  EXPECT_EQ(p.halt.after, 3u);
   EXPECT_TRUE(p.resume);
   EXPECT_EQ(parse(kHead + "sink: {fsync: never}\n").sink.fsync, FsyncPolicy::never);
-  EXPECT_EQ(parse(kHead + "halt: {on: failure}\n").halt.after_failures, 1u);
+  EXPECT_EQ(parse(kHead + "halt: {on: failure}\n").halt.after, 1u);
   EXPECT_FALSE(parse(kHead + "resume: false\n").resume);
 
   const std::string text = describe(p);
-  for (const char* part : {"fsync always", "grace 5s", "after 3 failed tasks", "resume     yes"})
+  for (const char* part : {"fsync always", "grace 5s", "halt       soon (running tasks finish), once 3 tasks failed or timed out",
+                          "resume     yes"})
     EXPECT_NE(text.find(part), std::string::npos) << "missing '" << part << "' in:\n" << text;
 }
 
@@ -368,10 +369,14 @@ TEST(ConfigReliability, Errors) {
             "/tmp/x/p.yaml:7:18: workers.grace: '5x' is not a duration (expected e.g. 500ms, 30s, "
             "5m or 1h; a bare number is seconds)");
   EXPECT_EQ(error_of(kHead + "halt: {after: 3}\n"), "/tmp/x/p.yaml:7:7: missing required key 'halt.on'");
-  EXPECT_EQ(error_of(kHead + "halt: {on: success}\n"),
-            "/tmp/x/p.yaml:7:12: halt.on: expected 'failure', got 'success'");
+  EXPECT_EQ(error_of(kHead + "halt: {on: succes}\n"),
+            "/tmp/x/p.yaml:7:12: halt.on: expected failure, success or done, got 'succes'");
   EXPECT_EQ(error_of(kHead + "halt: {on: failure, after: 0}\n"),
-            "/tmp/x/p.yaml:7:28: halt.after: must be at least 1, got 0");
+            "/tmp/x/p.yaml:7:28: halt.after: expected a count (>= 1) or a percentage 1%-100%, got '0'");
+  EXPECT_EQ(error_of(kHead + "halt: {on: failure, after: 101%}\n"),
+            "/tmp/x/p.yaml:7:28: halt.after: expected a count (>= 1) or a percentage 1%-100%, got '101%'");
+  EXPECT_EQ(error_of(kHead + "halt: {on: failure, when: later}\n"),
+            "/tmp/x/p.yaml:7:27: halt.when: expected soon or now, got 'later'");
   EXPECT_EQ(error_of(kHead + "halt: 3\n"), "/tmp/x/p.yaml:7:7: halt: expected a map, got '3'");
   EXPECT_EQ(error_of(kHead + "resume: yes\n"),
             "/tmp/x/p.yaml:7:9: resume: needs sink.output (the output file is the journal)");
@@ -380,3 +385,58 @@ TEST(ConfigReliability, Errors) {
   EXPECT_EQ(error_of(kHead + "hlat: {on: failure}\n"),
             "/tmp/x/p.yaml:7:1: unknown key 'hlat' (did you mean 'halt'?)");
 }
+
+namespace zpipe::config {
+namespace {
+
+TEST(ConfigHalt, EveryEventPercentagesAndNow) {
+  const Pipeline p = parse(kHead + "halt: {on: success, after: \"10%\", when: now}\n");
+  EXPECT_EQ(p.halt.on, HaltSpec::On::success);
+  EXPECT_EQ(p.halt.when, HaltSpec::When::now);
+  EXPECT_EQ(p.halt.after, 10u);
+  EXPECT_TRUE(p.halt.percent);
+  EXPECT_EQ(p.halt.describe(), "now (running tasks are killed), once 10% of the tasks succeeded");
+  EXPECT_EQ(parse(kHead + "halt: {on: done, after: 4}\n").halt.describe(),
+            "soon (running tasks finish), once 4 tasks ended");
+}
+
+// GNU parallel's --halt values, its old numeric forms included.
+TEST(ConfigHalt, GnuParallelHaltValues) {
+  struct Case {
+    const char* value;
+    HaltSpec::On on;
+    HaltSpec::When when;
+    std::uint64_t after;
+    bool percent;
+  };
+  using On = HaltSpec::On;
+  using When = HaltSpec::When;
+  for (const Case& c : {Case{"now,fail=1", On::failure, When::now, 1, false},
+                        Case{"soon,fail=3", On::failure, When::soon, 3, false},
+                        Case{"soon,fail=3%", On::failure, When::soon, 3, true},
+                        Case{"now,success=2", On::success, When::now, 2, false},
+                        Case{"soon,done=50%", On::done, When::soon, 50, true},
+                        Case{"1", On::failure, When::soon, 1, false}, Case{"2", On::failure, When::now, 1, false},
+                        Case{"-1", On::success, When::soon, 1, false}, Case{"-2", On::success, When::now, 1, false},
+                        Case{"20%", On::failure, When::soon, 20, true}}) {
+    const HaltSpec h = parse_halt("--halt", c.value);
+    EXPECT_EQ(h.on, c.on) << c.value;
+    EXPECT_EQ(h.when, c.when) << c.value;
+    EXPECT_EQ(h.after, c.after) << c.value;
+    EXPECT_EQ(h.percent, c.percent) << c.value;
+  }
+  EXPECT_FALSE(parse_halt("--halt", "never").enabled());
+  EXPECT_FALSE(parse_halt("--halt", "0").enabled());
+  for (const char* bad : {"later,fail=1", "now,fail", "now,fail=0", "now,oops=1", "soon,fail=101%", "100%", "3", "x"}) {
+    try {
+      parse_halt("--halt", bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(std::string("--halt: '") + bad + "' is not a halt policy", 0), 0u)
+          << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zpipe::config

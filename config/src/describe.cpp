@@ -122,10 +122,7 @@ std::string describe(const Pipeline& pipeline) {
       << ", name " << (workers.name.empty() ? std::string("host:pid") : workers.name)
       << ", grace " << format_duration(workers.grace) << ", orphan after "
       << (workers.orphan_after ? format_duration(*workers.orphan_after) : std::string("3 silence periods")) << "\n";
-  if (pipeline.halt.after_failures > 0) {
-    out << "halt       after " << plural(pipeline.halt.after_failures, "failed task", "failed tasks")
-        << " (failed or timed out)\n";
-  }
+  if (pipeline.halt.enabled()) out << "halt       " << pipeline.halt.describe() << "\n";
   if (pipeline.resume)
     out << "resume     yes: tasks that already have a record in the output are skipped\n";
   return out.str();

@@ -89,6 +89,9 @@ private:
 
 // Typed readers: each fails naming the field ("task.retries: expected ..., got 'abc'").
 std::string read_string(const Context& ctx, const Field& field, bool allow_empty);
+// A count N (>= 1) or a percentage "N%" (1-100), as halt's `after` and --halt take them:
+// {N, is_percent}; nullopt when `text` is neither.
+std::optional<std::pair<std::uint64_t, bool>> count_or_percent(const std::string& text);
 std::uint64_t read_uint(const Context& ctx, const Field& field, std::uint64_t min,
                         std::uint64_t max);
 std::int64_t read_int(const Context& ctx, const Field& field);

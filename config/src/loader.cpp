@@ -127,17 +127,33 @@ SinkSpec read_sink(const Context& ctx, const Field* field, BindSite& site,
   return spec;
 }
 
-// halt: { on: failure, after: N } (GNU parallel's --halt soon,fail=N).
+// halt: { on: failure|success|done, after: N or "N%", when: soon|now } (GNU parallel's
+// --halt WHEN,fail=N).
 HaltSpec read_halt(const Context& ctx, const Field* field) {
   HaltSpec spec;
   if (field == nullptr) return spec;
   const MapReader map(ctx, field->value, field->path, field->key.Mark());
-  map.reject_unknown({"on", "after"});
+  map.reject_unknown({"on", "after", "when"});
   const Field& on = map.require("on");
   const std::string event = detail::read_string(ctx, on, false);
-  if (event != "failure") fail(ctx, on.mark(), on.path + ": expected 'failure', got '" + event + "'");
-  spec.after_failures = 1;
-  if (const Field* after = map.find("after")) spec.after_failures = read_uint(ctx, *after, 1, UINT64_MAX);
+  if (event == "failure") spec.on = HaltSpec::On::failure;
+  else if (event == "success") spec.on = HaltSpec::On::success;
+  else if (event == "done") spec.on = HaltSpec::On::done;
+  else fail(ctx, on.mark(), on.path + ": expected failure, success or done, got '" + event + "'");
+  spec.after = 1;
+  if (const Field* after = map.find("after")) {
+    const std::string text = detail::read_string(ctx, *after, false);
+    const auto n = detail::count_or_percent(text);
+    if (!n) fail(ctx, after->mark(), after->path + ": expected a count (>= 1) or a percentage 1%-100%, got '" + text + "'");
+    spec.after = n->first;
+    spec.percent = n->second;
+  }
+  if (const Field* when = map.find("when")) {
+    const std::string text = detail::read_string(ctx, *when, false);
+    if (text == "soon") spec.when = HaltSpec::When::soon;
+    else if (text == "now") spec.when = HaltSpec::When::now;
+    else fail(ctx, when->mark(), when->path + ": expected soon or now, got '" + text + "'");
+  }
   return spec;
 }
 

@@ -11,6 +11,10 @@ std::optional<core::TaskId> LeaseTable::next() {
     auto it = leases_.find(id);
     if (it != leases_.end() && it->second.holder.empty()) return id;  // else acknowledged meanwhile
   }
+  return read_one();
+}
+
+std::optional<core::TaskId> LeaseTable::read_one() {
   while (!exhausted_ && leases_.size() < window_) {
     Next input = source_->next();
     waiting_ = input.kind == Next::Kind::later;
@@ -24,6 +28,10 @@ std::optional<core::TaskId> LeaseTable::next() {
     return id;
   }
   return std::nullopt;
+}
+
+void LeaseTable::read_ahead() {
+  while (const auto id = read_one()) redeliver_.push_back(*id);  // queued in input order
 }
 
 void LeaseTable::hold(core::TaskId id, const std::string& holder) {

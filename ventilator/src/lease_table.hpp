@@ -59,6 +59,9 @@ public:
   // inputs back; false (nothing changed) if it cannot.
   bool restore(const std::vector<core::TaskId>& ids);
 
+  // Reads inputs without a worker asking, up to the window, queueing them for next(): the
+  // batch's size is then known as soon as it fits (a halt policy in percent needs it).
+  void read_ahead();
   bool exhausted() const { return exhausted_; }
   // The source has no input yet (a pipe without a complete line); source_fd() becomes
   // readable when it may have one.
@@ -69,6 +72,8 @@ public:
   bool any_held() const { return held_ > 0; }
 
 private:
+  // The next input of the source as a new lease, while the window allows.
+  std::optional<core::TaskId> read_one();
   void requeue(Lease& lease, core::TaskId id, bool front);
 
   std::unique_ptr<TaskSource> source_;

@@ -29,6 +29,7 @@ void Ventilator::State::on_hello(const std::string& id, const core::Hello& hello
   if (hello.role == core::Role::sink) {
     if (sink == id) lose_sink();  // its inventory follows: no dispatch until it is complete
     inventory = {};
+    recorded = 0;
     leases.forget_ahead();
   } else if (fresh) {
     workers.push_back(id);
@@ -68,6 +69,7 @@ void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
   report.failed = std::max(report.failed, have.failed_total);
   for (const auto& range : have.ranges) {
     leases.done(range);
+    recorded += range.count;
     for (std::uint64_t n = 0; n < range.count; ++n) inventory.insert(range.first + n);
   }
   if (!have.final) return;
@@ -134,7 +136,10 @@ void Ventilator::State::handle(const core::Received& in) {
   } else if (const auto* ack = std::get_if<core::Ack>(&in.message)) {
     if (!from_sink) return faults.count("ack from a worker");
     report.failed = std::max(report.failed, ack->failed_total);
-    for (const auto& range : ack->ranges) leases.done(range);
+    for (const auto& range : ack->ranges) {
+      leases.done(range);
+      recorded += range.count;
+    }
   } else if (const auto* have = std::get_if<core::Have>(&in.message)) {
     if (!from_sink) return faults.count("have from a worker");
     on_have(in.routing_id, *have);

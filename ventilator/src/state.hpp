@@ -68,6 +68,8 @@ struct Ventilator::State {
   std::vector<std::string> workers;  // dispatch order
   std::optional<std::string> sink;   // the sink's routing id once its inventory is complete
   core::DoneSet inventory;           // what the sink being admitted said it has so far
+  std::uint64_t recorded = 0;        // ids the sink has records of: its inventory, then its acks
+  bool halt_now = false;             // the halt policy says now: running tasks are killed
   bool total_sent = false;
   std::optional<std::string> draining;  // the reason, once a drain began
   Report report;
@@ -121,7 +123,7 @@ struct Ventilator::State {
   bool batch_done() const { return leases.exhausted() && total_sent && leases.empty(); }
   // Draining, and nothing in flight can still be recorded: no worker holds a task, or no
   // sink is there to record it (then the sink's journal already says what is done).
-  bool drained() const { return draining && (!leases.any_held() || !sink); }
+  bool drained() const { return draining && (halt_now || !leases.any_held() || !sink); }
   std::string endpoint() const { return router.get(zmq::sockopt::last_endpoint); }
   // A task would go out now if there were one: a sink, no drain, a worker with credit.
   bool could_dispatch() const {

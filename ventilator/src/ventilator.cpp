@@ -63,11 +63,31 @@ void Ventilator::State::announce_total() {
   if (total_sent) spdlog::info("ventilator: source exhausted, {} tasks", report.total);
 }
 
+// GNU parallel's --halt: once enough tasks failed (or succeeded, or ended), no more dispatch;
+// `soon` records what is in flight, `now` kills it. A percentage counts once the batch's
+// size is known (the source read to its end).
 void Ventilator::State::check_halt_policy() {
-  const std::uint64_t limit = pipeline.halt.after_failures;
-  if (draining || limit == 0 || report.failed < limit) return;
-  draining = fmt::format("halted: {} tasks failed (halt after {})", report.failed, limit);
-  spdlog::error("ventilator: {}; waiting for tasks in flight", *draining);
+  using config::HaltSpec;
+  const HaltSpec& halt = pipeline.halt;
+  if (draining || !halt.enabled()) return;
+  const std::uint64_t failed = std::min(report.failed, recorded);
+  const std::uint64_t counted =
+      halt.on == HaltSpec::On::failure ? failed : halt.on == HaltSpec::On::success ? recorded - failed : recorded;
+  std::uint64_t limit = halt.after;
+  if (halt.percent) {
+    leases.read_ahead();
+    if (!leases.exhausted()) return;
+    limit = std::max<std::uint64_t>(1, (leases.total() * halt.after + 99) / 100);
+  }
+  if (counted < limit) return;
+  const bool failure = halt.on == HaltSpec::On::failure;
+  const char* what = failure ? "failed or timed out" : halt.on == HaltSpec::On::success ? "succeeded" : "ended";
+  // "stopped early:" marks a halt that is no failure (docs/protocol.md, halt).
+  draining = fmt::format("{}: {} tasks {} (halt {})", failure ? "halted" : "stopped early", counted, what,
+                         halt.describe());
+  halt_now = halt.when == HaltSpec::When::now;
+  if (failure) spdlog::error("ventilator: {}", *draining);
+  else spdlog::info("ventilator: {}", *draining);
 }
 
 // After every wake-up: react to stop/drain, dispatch, and decide whether the batch ended.
@@ -91,6 +111,9 @@ void Ventilator::State::turn() {
     report.halted = *draining;
     spdlog::warn("ventilator: batch halted ({})", report.halted);
     if (sink) send_to(*sink, core::Halt{*draining});
+    // Workers told to halt kill what they run and record nothing more.
+    if (halt_now)
+      for (const auto& id : workers) send_to(id, core::Halt{*draining});
     end_batch();
   }
 }

@@ -112,6 +112,8 @@ struct Worker::State {
       pool->submit(std::move(tasks->items));
     } else if (std::holds_alternative<core::Done>(m)) {
       batch_done = true;
+    } else if (auto* halt = std::get_if<core::Halt>(&m)) {
+      halt_now(halt->reason);
     } else if (auto* refuse = std::get_if<core::Refuse>(&m)) {
       report.refused = true;
       report.refusal = refuse->reason;
@@ -152,6 +154,17 @@ struct Worker::State {
                  "ended without this worker; exiting",
                  options.name, options.ventilator, std::chrono::duration<double>(session.silence()).count());
     return true;
+  }
+
+  // The ventilator halts the batch now (--halt now,...): what finished is pushed, what runs
+  // is killed and never recorded, and we leave.
+  void halt_now(const std::string& reason) {
+    spdlog::warn("worker '{}': {}; killing {} running tasks", options.name, reason, held);
+    collect_results();
+    flush_results();
+    abort_requested.store(true);  // turn() pushes nothing more: a killed task is no result
+    processes.kill_all();
+    finish();
   }
 
   // Tasks that reached a leaving worker (sent before its bye arrived): never started.

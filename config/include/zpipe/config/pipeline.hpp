@@ -103,10 +103,21 @@ struct WorkersSpec {
   std::optional<Duration> orphan_after;
 };
 
-// Stop the batch early, like GNU parallel's --halt.
+// Stop the batch early, like GNU parallel's --halt WHEN,WHY=N[%].
 struct HaltSpec {
-  std::uint64_t after_failures = 0;  // halt once this many tasks failed or timed out; 0 = never
+  enum class On { failure, success, done };  // a task failed or timed out / ended ok / ended
+  enum class When { soon, now };  // soon: record what is in flight; now: kill it, record nothing more
+  On on = On::failure;
+  When when = When::soon;
+  std::uint64_t after = 0;   // halt once this many tasks count; 0 = never
+  bool percent = false;      // `after` is a percentage of the batch (1-100), known once the source is read
+  bool enabled() const { return after > 0; }
+  // What `--halt` and the YAML both describe, e.g. "soon, after 3 failed tasks".
+  std::string describe() const;
 };
+// GNU parallel's --halt values: never, WHEN,fail=N, WHEN,success=N%, WHEN,done=N (WHEN is
+// soon or now), and the old numbers 0, 1, 2, -1, -2, 1-99%. Throws ConfigError naming `flag`.
+HaltSpec parse_halt(const std::string& flag, const std::string& value);
 
 struct Pipeline {
   int version = 1;

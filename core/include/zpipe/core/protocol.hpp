@@ -103,10 +103,14 @@ struct Done {};
 struct Total {
   std::uint64_t total = 0;
 };
-// The batch stops early (drain or halt policy): write what arrived and exit.
+// The batch stops early (drain or halt policy): write what arrived and exit. To a worker
+// (halt policy `now`): kill what runs, push nothing more, bye{final}, exit.
 struct Halt {
   std::string reason;
 };
+// A halt whose reason starts so is no failure: a halt policy on successes or ended tasks
+// (--halt now,success=1) was met. Every role then exits 0 unless a task failed.
+inline bool stopped_early(std::string_view halt_reason) { return halt_reason.starts_with("stopped early:"); }
 // Encoded as `arg_results` when any item has args, else as `results` (as Tasks).
 struct Results {
   std::string worker;
