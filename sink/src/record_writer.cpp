@@ -151,7 +151,7 @@ public:
     if (result.status != core::TaskStatus::ok) return report_failure(result, extras, err_tagger ? &*err_tagger : nullptr);
     if (!extras.saved)
       write_stream(result.error, spilled != nullptr ? &spilled->err : nullptr, err_tagger ? &*err_tagger : nullptr,
-                 extras.stderr_cut, to_stderr);
+                   extras.stderr_cut, to_stderr);
   }
   void flush() override { out_.flush(); }
   void sync() override { out_.sync(); }
