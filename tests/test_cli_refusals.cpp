@@ -40,6 +40,7 @@ TEST(CliRefusals, OutputNamingAFourColonFileBySymlinkIsRefused) {
   const auto input = dir / "in.txt";
   write_file(input, "a\n");
   std::filesystem::create_symlink(input, dir / "link.txt");
+  std::filesystem::create_directory(dir / "sub");
   const auto o = run_zpipe({"run", "--output", (dir / "link.txt").string(), "--", "echo", "{}", "::::",
                             (dir.path() / "sub" / ".." / "in.txt").string()},
                            dir);
