@@ -3,6 +3,8 @@
 //                                    stdin lines, -a files or the sources after the command
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <thread>
 
 #include "commands.hpp"
@@ -74,6 +76,49 @@ config::Pipeline parallel_pipeline(const RunOptions& o) {
   return p;
 }
 
+// The files the run reads its inputs from: -a FILE, :::: FILE, a pipeline's source.lines.
+std::vector<std::string> input_files(const config::Source& source) {
+  std::vector<std::string> files;
+  const auto add = [&](const config::LinesSource& lines) {
+    if (lines.path != "-") files.push_back(lines.path);
+  };
+  if (const auto* lines = std::get_if<config::LinesSource>(&source)) add(*lines);
+  if (const auto* args = std::get_if<config::ArgsSource>(&source))
+    for (const auto& input : args->inputs)
+      if (const auto* lines = std::get_if<config::LinesSource>(&input)) add(*lines);
+  return files;
+}
+
+// The same file: by inode when both exist (a hard link, a symlink, another spelling),
+// else by absolute normalised path.
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code error;
+  if (std::filesystem::exists(a, error) && std::filesystem::exists(b, error)) {
+    const bool same = std::filesystem::equivalent(a, b, error);
+    if (!error) return same;
+  }
+  return std::filesystem::absolute(a).lexically_normal() == std::filesystem::absolute(b).lexically_normal();
+}
+
+// Refuses an output that would overwrite what the run reads or writes elsewhere: the
+// output (truncated before the first task) or summary naming an input file empties the
+// input and the run does nothing; an output that is also the summary loses the records.
+void refuse_overwriting(const config::Pipeline& p, const RunOptions& o) {
+  const std::string output_flag = !o.output.empty() ? "--output" : "sink.output";
+  const std::string summary_flag = !o.summary.empty() ? "--summary" : "sink.summary";
+  for (const std::string& input : input_files(p.source)) {
+    for (const auto& [flag, file] : {std::pair{output_flag, p.sink.output}, std::pair{summary_flag, p.sink.summary}}) {
+      if (file.empty() || file == "-" || !same_file(file, input)) continue;
+      throw config::ConfigError("run: " + flag + " " + file + " is an input file of this run: writing it would " +
+                                "destroy the inputs before they are read; choose another file");
+    }
+  }
+  if (!p.sink.output.empty() && !p.sink.summary.empty() && p.sink.summary != "-" &&
+      same_file(p.sink.output, p.sink.summary))
+    throw config::ConfigError("run: " + summary_flag + " " + p.sink.summary + " is also the output (" + output_flag +
+                              "): the summary would overwrite the records; choose another file");
+}
+
 }  // namespace
 
 CLI::App* setup_run(CLI::App& app, RunOptions& o) {
@@ -99,8 +144,10 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
       ->check([](const std::string& text) { return text.empty() ? std::string("the delimiter is empty") : std::string(); });
   cmd->add_option("-n,--max-args", in.max_args, "Arguments per task (the last may have fewer)")
       ->check([](const std::string& text) { return text == "0" ? std::string("must be at least 1, got 0") : std::string(); });
-  cmd->add_option("--output", o.output, "Write JSON Lines records to FILE");
-  cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
+  cmd->add_option("--output", o.output, "Write JSON Lines records to FILE ('-': standard output); never an input "
+                  "file of the run");
+  cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE ('-': standard output, after the "
+                  "records)");
   cmd->add_option("--timeout", o.timeout, "Per-task timeout, e.g. 500ms, 30s, 5m");
   cmd->add_option("--retries", o.retries, "Extra attempts for a failed task")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--resume", o.resume, "Continue the output file: run only tasks that have no record in it");
@@ -150,18 +197,26 @@ int run_run(const RunOptions& o) {
     if (!o.timeout.empty()) p.task.timeout = flag_duration("--timeout", o.timeout);
     if (o.retries >= 0) p.task.retries = static_cast<std::uint32_t>(o.retries);
     if (o.keep_order) p.sink.ordered = true;
-    if (!o.output.empty()) p.sink.output = std::filesystem::absolute(o.output).string();
-    if (!o.summary.empty()) p.sink.summary = std::filesystem::absolute(o.summary).string();
+    // '-' is standard output: the records (JSON Lines) and the summary (after the records).
+    if (o.output == "-") p.sink.output.clear();
+    else if (!o.output.empty()) p.sink.output = std::filesystem::absolute(o.output).string();
+    if (o.summary == "-") p.sink.summary = "-";
+    else if (!o.summary.empty()) p.sink.summary = std::filesystem::absolute(o.summary).string();
     if (o.resume || o.resume_failed) p.resume = true;
     if (o.halt_on_failure > 0) p.halt = config::HaltSpec{config::HaltSpec::On::failure, {}, o.halt_on_failure, false};
     if (!o.halt.empty()) p.halt = config::parse_halt("--halt", o.halt);
+    if (p.resume && o.output == "-")
+      throw config::ConfigError("--resume: --output - is standard output, which cannot be read back as a journal; "
+                                "give --output FILE");
     if (p.resume && p.sink.output.empty())
       throw config::ConfigError("--resume needs an output file (--output FILE or sink.output): it is the journal");
+    refuse_overwriting(p, o);
 
     sink::Options sink_options;
     sink_options.output = p.sink.output;
     if (sink_options.output.empty()) require_stdout("the records");
     sink_options.summary = p.sink.summary;
+    if (sink_options.summary == "-") require_stdout("the summary");
     sink_options.ordered = p.sink.ordered;
     sink_options.resume = p.resume;
     sink_options.resume_failed = o.resume_failed;

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "journal.hpp"
+#include "journal_fingerprint.hpp"
 #include "output_lock.hpp"
 #include "record_writer.hpp"
 #include "task_files.hpp"
@@ -95,6 +96,9 @@ struct Sink::State {
     core::configure_socket(pull);
     core::bind(pull, options.bind);
     lock.emplace(options.output);
+    // Before the journal is read (and maybe rewritten): records of another task are refused.
+    const std::uint64_t fingerprint = journal_fingerprint(p.task);
+    if (options.resume && !options.output.empty()) check_journal_fingerprint(options.output, fingerprint);
     JournalScan scan = open_journal(options, p);
     journal_max_id = scan.max_id;
     journal_born = scan.born;
@@ -111,6 +115,7 @@ struct Sink::State {
         std::filesystem::is_regular_file(std::filesystem::symlink_status(options.output)))
       std::filesystem::remove(options.output);
     writer = open_writer(options.format, options.output, options.resume, options.tag);
+    if (!options.output.empty()) write_journal_fingerprint(options.output, fingerprint);
     if (!options.joblog.empty()) joblog.emplace(options.joblog, options.resume, options.command_line);
     advance_order();
   }

@@ -46,6 +46,7 @@ std::string summary_json(const Summary& s) {
 }  // namespace zpipe::sink
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -57,6 +58,13 @@ namespace zpipe::sink {
 void publish_summary(const Summary& summary, const std::string& file) {
   spdlog::info("{}", summary_line(summary));
   if (file.empty()) return;
+  if (file == "-") {
+    // Standard output, after the records (written through the same stdio stream, so in order).
+    const std::string json = summary_json(summary);
+    if (std::fwrite(json.data(), 1, json.size(), stdout) != json.size() || std::fflush(stdout) != 0)
+      throw std::runtime_error(std::string("standard output: cannot write summary: ") + std::strerror(errno));
+    return;
+  }
   std::ofstream out(file, std::ios::trunc);
   out << summary_json(summary);
   out.close();

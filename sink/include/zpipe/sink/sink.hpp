@@ -43,7 +43,7 @@ struct Options {
   std::string output;      // file; empty = stdout
   Format format = Format::jsonl;
   bool ordered = false;    // records in input order
-  std::string summary;     // optional JSON summary file
+  std::string summary;     // optional JSON summary file ("-" = stdout, after the records)
   bool resume = false;     // continue an existing output file (the journal) instead of truncating it
   bool resume_failed = false;  // with resume: drop failed/timeout records so those tasks run again
   bool repair = false;         // with resume: remove bad journal lines instead of refusing the file
@@ -119,6 +119,6 @@ private:
 
 namespace zpipe::sink {
 // Logs the summary line to stderr (info level) and, if `file` is not empty, writes
-// summary_json there. Throws std::runtime_error if the file cannot be written.
+// summary_json there ("-": standard output). Throws std::runtime_error if it cannot be written.
 void publish_summary(const Summary& summary, const std::string& file);
 }  // namespace zpipe::sink

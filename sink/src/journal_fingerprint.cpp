@@ -1,0 +1,62 @@
+#include "journal_fingerprint.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace zpipe::sink {
+
+std::uint64_t journal_fingerprint(const config::TaskSpec& task) {
+  config::TaskSpec what = task;
+  const config::TaskSpec defaults;
+  what.timeout = defaults.timeout;
+  what.retries = defaults.retries;
+  what.max_output = defaults.max_output;
+  what.use_shell = defaults.use_shell;
+  return config::task_fingerprint(what);
+}
+
+std::string fingerprint_file(const std::string& output) { return output + ".fingerprint"; }
+
+void check_journal_fingerprint(const std::string& output, std::uint64_t fingerprint) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(output, error);
+  if (error || size == 0) return;  // no records: nothing to mix
+  const std::string sidecar = fingerprint_file(output);
+  std::ifstream in(sidecar);
+  if (!in) {
+    spdlog::warn("sink: {}: no {} (a journal from an older zpipe): resuming without checking that the same command "
+                 "wrote it", output, sidecar);
+    return;
+  }
+  std::string stored;
+  std::getline(in, stored);
+  const std::string expected = fmt::format("{:016x}", fingerprint);
+  if (stored == expected) return;
+  throw std::runtime_error(fmt::format(
+      "{}: --resume refused: its records were written by another command or task (fingerprint {}, in {}; this "
+      "run's is {}); resuming would mix both in one file. Give a new --output FILE, or delete {} to start afresh",
+      output, stored.empty() ? "unreadable" : stored, sidecar, expected, output));
+}
+
+void write_journal_fingerprint(const std::string& output, std::uint64_t fingerprint) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(output, error)) return;  // /dev/null, a FIFO: no journal
+  const std::string sidecar = fingerprint_file(output);
+  const std::string temporary = sidecar + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << fmt::format("{:016x}\n", fingerprint);
+    out.close();
+    if (!out) throw std::runtime_error(temporary + ": cannot write: " + std::strerror(errno));
+  }
+  std::filesystem::rename(temporary, sidecar);
+}
+
+}  // namespace zpipe::sink
