@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "local_pipeline.hpp"
+#include "progress.hpp"
 #include "role_config.hpp"
 #include "run_output.hpp"
 #include "std_streams.hpp"
@@ -157,6 +158,8 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "batch (their tasks run again) instead of refusing the file");
   cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--bar", o.bar, "Show a progress bar on stderr (when it is a terminal)");
+  cmd->add_flag("--eta", o.eta, "Show progress with the estimated time left on stderr (when it is a terminal)");
   cmd->add_option("--halt", o.halt,
                   "Stop early as GNU parallel does: never, soon|now,fail=N, soon|now,success=N, soon|now,done=N "
                   "(N a count or N%); now kills running tasks")
@@ -230,7 +233,17 @@ int run_run(const RunOptions& o) {
     LocalPipeline pipeline(p, sink_options, output.worker_output());
     SignalWatcher signals([&](int sig) { pipeline.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { pipeline.abort(); });
-    const LocalRun run = pipeline.run();
+    if (o.bar || o.eta) pipeline.want_size();
+    LocalRun run;
+    {
+      const ProgressDisplay progress(
+          [&pipeline] {
+            const sink::Progress s = pipeline.progress();
+            return ProgressFigures{s.recorded, s.failed, s.total, pipeline.in_flight()};
+          },
+          ProgressStyle{o.bar, o.eta});
+      run = pipeline.run();
+    }  // the progress line is cleared before anything more is said
     sink::publish_summary(run.summary, sink_options.summary);
     // Command mode logs nothing at info: the failures are counted here, each was named.
     if (o.parallel_mode && run.summary.failed + run.summary.timeout > 0)

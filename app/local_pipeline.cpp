@@ -62,6 +62,8 @@ void LocalPipeline::abort() {
   sink_.stop();
 }
 
+sink::Progress LocalPipeline::progress() const { return sink_.progress(); }
+
 LocalRun LocalPipeline::run() {
   FirstError error;
   LocalRun result;

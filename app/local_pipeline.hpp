@@ -35,6 +35,11 @@ public:
   // Thread-safe. abort(): kill running tasks and stop every role now; the output keeps
   // only whole records.
   void abort();
+  // Thread-safe, while run() runs: the sink's progress, and the tasks in flight.
+  sink::Progress progress() const;
+  std::uint64_t in_flight() const { return vent_.in_flight(); }
+  // Before run(): learn the batch's size early (a progress line shows it).
+  void want_size() { vent_.want_size(); }
 
 private:
   zmq::context_t context_;

@@ -127,6 +127,8 @@ void report_failure(const core::TaskResult& r, const RecordExtras& extras, LineT
   std::string how = r.status == core::TaskStatus::timeout ? "timed out"
                     : r.exit_code                         ? "failed with exit code " + std::to_string(*r.exit_code)
                                                           : std::string("failed");
+  // On a terminal a progress line may be there (zpipe run --bar): the line replaces it.
+  if (::isatty(STDERR_FILENO)) std::fputs("\r\x1b[K", stderr);
   std::fprintf(stderr, "zpipe: task %llu %s (input '%s')%s%.*s\n", static_cast<unsigned long long>(r.id),
                how.c_str(), shown_input(r.input).c_str(), first.empty() ? "" : ": ", static_cast<int>(first.size()),
                first.data());

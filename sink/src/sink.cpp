@@ -108,6 +108,7 @@ struct Sink::State {
     summary.ok = scan.ok;
     summary.failed = scan.failed;
     summary.timeout = scan.timeout;
+    publish_progress();
     // A new batch gets a new file, not the old one emptied: its birth time is the batch's
     // start, which a resumed run's summary counts from.
     // (A symlink is kept, and its file truncated: the link is the user's.)
@@ -142,6 +143,7 @@ struct Sink::State {
   core::TaskId journal_max_id = 0;  // the largest id the journal held at start
   std::optional<std::chrono::system_clock::time_point> journal_born;  // the batch's first start
   std::optional<std::uint64_t> total;
+  std::atomic<std::uint64_t> shown_recorded{0}, shown_failed{0}, shown_total{0};  // see publish_progress
   // Records for ids beyond the total, written before it was known (a hostile or confused
   // peer, or a journal of a larger batch): they do not count towards the batch's end.
   std::uint64_t beyond_total = 0;
@@ -195,6 +197,14 @@ struct Sink::State {
       case core::TaskStatus::failed: ++summary.failed; break;
       case core::TaskStatus::timeout: ++summary.timeout; break;
     }
+    publish_progress();
+  }
+
+  // For Sink::progress(), read by another thread.
+  void publish_progress() {
+    shown_recorded.store(written, std::memory_order_relaxed);
+    shown_failed.store(summary.failed + summary.timeout, std::memory_order_relaxed);
+    shown_total.store(total.value_or(0), std::memory_order_relaxed);
   }
 
   // "zpipe: task 7: output cut at 10 MiB (--max-output)", in command mode.
@@ -272,6 +282,7 @@ struct Sink::State {
   void on_control(core::Message&& m) {
     if (const auto* t = std::get_if<core::Total>(&m)) {
       total = t->total;
+      publish_progress();
       if (journal_max_id > *total)
         throw std::runtime_error(fmt::format(
             "{}: the journal holds a record of id {}, beyond the batch's {} tasks (the journal of another batch?); "
@@ -353,6 +364,12 @@ Sink::Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options op
 Sink::~Sink() = default;
 
 std::string Sink::endpoint() const { return state_->pull.get(zmq::sockopt::last_endpoint); }
+
+Progress Sink::progress() const {
+  const State& s = *state_;
+  return {s.shown_recorded.load(std::memory_order_relaxed), s.shown_failed.load(std::memory_order_relaxed),
+          s.shown_total.load(std::memory_order_relaxed)};
+}
 
 void Sink::stop() {
   state_->stop_requested.store(true);

@@ -70,6 +70,7 @@ public:
   std::uint64_t total() const { return next_id_ - 1; }  // meaningful once exhausted
   bool empty() const { return leases_.empty(); }
   bool any_held() const { return held_ > 0; }
+  std::uint64_t held() const { return held_; }
 
 private:
   // The next input of the source as a new lease, while the window allows.

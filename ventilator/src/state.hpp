@@ -70,6 +70,7 @@ struct Ventilator::State {
   core::DoneSet inventory;           // what the sink being admitted said it has so far
   std::uint64_t recorded = 0;        // ids the sink has records of: its inventory, then its acks
   bool halt_now = false;             // the halt policy says now: running tasks are killed
+  std::atomic<std::uint64_t> shown_in_flight{0};  // tasks workers hold, for Ventilator::in_flight()
   bool total_sent = false;
   std::optional<std::string> draining;  // the reason, once a drain began
   Report report;
@@ -84,6 +85,7 @@ struct Ventilator::State {
   std::vector<std::string> awaiting_goodbye;  // peers told the batch is over, not yet gone
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> drain_requested{false};
+  std::atomic<bool> size_wanted{false};  // read the source ahead: a progress line shows the batch's size
   std::string drain_reason;  // written before drain_requested is set
 
   // Sends to a peer; false if the peer is gone or its queue is full (ROUTER_MANDATORY).

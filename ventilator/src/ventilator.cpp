@@ -99,8 +99,10 @@ void Ventilator::State::turn() {
     spdlog::warn("ventilator: {}: no more dispatch; waiting for tasks in flight", drain_reason);
   }
   check_halt_policy();
+  if (size_wanted.load(std::memory_order_relaxed)) leases.read_ahead();
   dispatch();
   announce_total();
+  shown_in_flight.store(leases.held(), std::memory_order_relaxed);
   if (batch_done()) {
     report.completed = true;
     spdlog::info("ventilator: batch done, {} tasks ({} redelivered)", report.total, report.redelivered);
@@ -142,6 +144,10 @@ Ventilator::Ventilator(zmq::context_t& context, const config::Pipeline& pipeline
 Ventilator::~Ventilator() = default;
 
 std::string Ventilator::endpoint() const { return state_->endpoint(); }
+
+void Ventilator::want_size() { state_->size_wanted.store(true); }
+
+std::uint64_t Ventilator::in_flight() const { return state_->shown_in_flight.load(std::memory_order_relaxed); }
 
 void Ventilator::stop() {
   state_->stop_requested.store(true);

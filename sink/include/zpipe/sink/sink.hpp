@@ -94,6 +94,15 @@ struct Summary {
 std::string summary_line(const Summary& summary);
 std::string summary_json(const Summary& summary);
 
+// Where the batch stands, for a progress line: records written (the journal's included),
+// failed or timed out among them, and the batch's size once the ventilator told it (0
+// before).
+struct Progress {
+  std::uint64_t recorded = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t total = 0;
+};
+
 class Sink {
 public:
   Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options);
@@ -109,6 +118,8 @@ public:
   // Thread-safe: run() flushes and acknowledges what it has written, and returns at once.
   // Records are whole lines at any moment, so nothing needs draining.
   void stop();
+  // Thread-safe, while run() runs.
+  Progress progress() const;
 
 private:
   struct State;

@@ -44,6 +44,11 @@ public:
   // Runs the batch until every task is acknowledged, or until stop() is called. Call once.
   Report run();
 
+  // Reads the source ahead (up to the window), as for a halt in percent, so that the sink,
+  // and a progress line, learn the batch's size early. Call before run().
+  void want_size();
+  // Thread-safe: tasks handed to workers and not yet acknowledged (for a progress line).
+  std::uint64_t in_flight() const;
   // Thread-safe: makes run() return at once.
   void stop();
 

@@ -1,0 +1,105 @@
+// Issue 11, "progress": `zpipe run --bar` / `--eta` draw a progress line on stderr when it is
+// a terminal (here a real pseudo-terminal), redrawn on one line and cleared at the end, and
+// nothing when stderr is a file. The task's output on stdout is untouched either way.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "test_support.hpp"
+
+namespace zpipe {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace zpipe::test;
+
+std::string numbers(int n) {
+  std::string text;
+  for (int i = 1; i <= n; ++i) text += std::to_string(i) + "\n";
+  return text;
+}
+
+// Runs zpipe with `args`, stdin from `input`, stdout to a file, stderr to a pseudo-terminal;
+// returns everything the terminal received.
+struct TerminalRun {
+  int code = -1;
+  std::string terminal;
+  std::string out;
+};
+TerminalRun run_on_terminal(const std::vector<std::string>& args, const std::string& input) {
+  TempDir dir;
+  write_file(dir / "in", input);
+  int master = -1, slave = -1;
+  winsize size{};
+  size.ws_col = 100;
+  size.ws_row = 30;
+  if (::openpty(&master, &slave, nullptr, nullptr, &size) != 0) throw std::runtime_error("openpty failed");
+  const std::string slave_path = ::ttyname(slave);
+  std::vector<std::string> argv{zpipe_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Child child(argv, dir / "out", slave_path, dir / "in");
+  ::close(slave);  // the child holds its own
+  TerminalRun run;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 50) > 0) {
+      char buffer[4096];
+      const ssize_t n = ::read(master, buffer, sizeof buffer);
+      if (n > 0) {
+        run.terminal.append(buffer, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (run.code != -1) break;  // EIO: the child and its terminal are gone
+    }
+    if (run.code == -1) run.code = child.wait(0ms);
+    else break;
+    if (std::chrono::steady_clock::now() > deadline) break;
+  }
+  if (run.code == -1) run.code = child.wait(5s);
+  ::close(master);
+  run.out = read_file(dir / "out");
+  return run;
+}
+
+TEST(Progress, BarOnATerminalIsRedrawnOnOneLineAndClearedAtTheEnd) {
+  const TerminalRun run = run_on_terminal({"run", "--bar", "-k", "-j", "4", "--", "sleep 0.05; echo {}"}, numbers(60));
+  EXPECT_EQ(run.code, 0) << run.terminal;
+  EXPECT_EQ(run.out, numbers(60)) << "stdout is the tasks' output only";
+  EXPECT_NE(run.terminal.find("/60 done"), std::string::npos) << run.terminal;
+  EXPECT_NE(run.terminal.find("%"), std::string::npos) << run.terminal;
+  EXPECT_NE(run.terminal.find("["), std::string::npos) << "a bar\n" << run.terminal;
+  EXPECT_EQ(run.terminal.find('\n'), std::string::npos) << "redrawn in place, never a new line\n" << run.terminal;
+  ASSERT_GE(run.terminal.size(), 4u);
+  EXPECT_EQ(run.terminal.substr(run.terminal.size() - 4), "\r\x1b[K") << "cleared at the end";
+}
+
+TEST(Progress, EtaShowsTheTimeLeft) {
+  const TerminalRun run = run_on_terminal({"run", "--eta", "-j", "2", "--", "sleep 0.05; echo {}"}, numbers(30));
+  EXPECT_EQ(run.code, 0) << run.terminal;
+  EXPECT_NE(run.terminal.find("ETA "), std::string::npos) << run.terminal;
+  EXPECT_NE(run.terminal.find("/30 done"), std::string::npos) << run.terminal;
+}
+
+TEST(Progress, AFailedTaskLineReplacesTheProgressLine) {
+  const TerminalRun run = run_on_terminal({"run", "--bar", "-j", "2", "--", "sleep 0.3; test {} != 2"}, numbers(4));
+  EXPECT_EQ(run.code, 1) << run.terminal;
+  const std::size_t failure = run.terminal.find("zpipe: task 2 failed");
+  ASSERT_NE(failure, std::string::npos) << run.terminal;
+  EXPECT_EQ(run.terminal.substr(failure - 4, 4), "\r\x1b[K") << "the failure line starts on a cleared line";
+}
+
+TEST(Progress, NothingWhenStderrIsNoTerminal) {
+  TempDir dir;
+  const auto o = run_zpipe({"run", "--bar", "--eta", "-j", "4", "--", "sleep 0.05; echo {}"}, dir, numbers(20));
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.err, "");
+}
+
+}  // namespace
+}  // namespace zpipe
