@@ -141,3 +141,29 @@ TEST(CliRefusals, ResumeOfAJournalWithoutFingerprintWarnsAndAdoptsIt) {
 
 }  // namespace
 }  // namespace zpipe
+
+namespace zpipe {
+namespace {
+
+// --resume-failed is how a user reruns the failures with a mended command: another
+// fingerprint is then said, not refused, and only the failed task runs again.
+TEST(CliRefusals, ResumeFailedWithAMendedCommandWarnsAndRerunsTheFailures) {
+  test::TempDir dir;
+  const auto out = dir / "out.jsonl";
+  auto o = test::run_zpipe({"run", "--output", out.string(), "--", "test {} != 2 && echo {}"}, dir, "1\n2\n3\n");
+  ASSERT_EQ(o.code, 1) << o.err;
+  o = test::run_zpipe({"run", "--resume-failed", "--output", out.string(), "--", "echo fixed {}"}, dir, "1\n2\n3\n");
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("written by another command or task"), std::string::npos) << o.err;
+  const auto records = test::read_jsonl(out);
+  ASSERT_EQ(records.size(), 3u);
+  for (const auto& r : records) {
+    EXPECT_EQ(r["status"], "ok") << r.dump();
+    if (r["id"] == 2) {
+      EXPECT_EQ(r["output"], "fixed 2\n");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zpipe

@@ -24,7 +24,7 @@ std::uint64_t journal_fingerprint(const config::TaskSpec& task) {
 
 std::string fingerprint_file(const std::string& output) { return output + ".fingerprint"; }
 
-void check_journal_fingerprint(const std::string& output, std::uint64_t fingerprint) {
+void check_journal_fingerprint(const std::string& output, std::uint64_t fingerprint, bool rerun_failed) {
   std::error_code error;
   const auto size = std::filesystem::file_size(output, error);
   if (error || size == 0) return;  // no records: nothing to mix
@@ -39,6 +39,12 @@ void check_journal_fingerprint(const std::string& output, std::uint64_t fingerpr
   std::getline(in, stored);
   const std::string expected = fmt::format("{:016x}", fingerprint);
   if (stored == expected) return;
+  if (rerun_failed) {
+    spdlog::warn("sink: {}: its records were written by another command or task (fingerprint {}; this run's is {}): "
+                 "--resume-failed runs the failed ones again with this one, and the file holds both",
+                 output, stored.empty() ? "unreadable" : stored, expected);
+    return;
+  }
   throw std::runtime_error(fmt::format(
       "{}: --resume refused: its records were written by another command or task (fingerprint {}, in {}; this "
       "run's is {}); resuming would mix both in one file. Give a new --output FILE, or delete {} to start afresh",

@@ -22,8 +22,10 @@ std::uint64_t journal_fingerprint(const config::TaskSpec& task);
 std::string fingerprint_file(const std::string& output);
 
 // Before resuming `output`: throws when it holds records and its sidecar names another
-// fingerprint; warns when it holds records and has no sidecar.
-void check_journal_fingerprint(const std::string& output, std::uint64_t fingerprint);
+// fingerprint; warns when it holds records and has no sidecar. With `rerun_failed`
+// (--resume-failed: the failed tasks run again, typically with a mended command) another
+// fingerprint is only warned about.
+void check_journal_fingerprint(const std::string& output, std::uint64_t fingerprint, bool rerun_failed);
 
 // Writes the sidecar (through a temporary file and a rename) when `output` is a regular
 // file, as OutputLock locks only those.
