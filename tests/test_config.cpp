@@ -425,6 +425,8 @@ TEST(ConfigHalt, GnuParallelHaltValues) {
     EXPECT_EQ(h.after, c.after) << c.value;
     EXPECT_EQ(h.percent, c.percent) << c.value;
   }
+  EXPECT_EQ(parse_halt("--halt", "now,success=10%").spelling(), "now,success=10%");
+  EXPECT_EQ(parse_halt("--halt", "1").spelling(), "soon,fail=1");
   EXPECT_FALSE(parse_halt("--halt", "never").enabled());
   EXPECT_FALSE(parse_halt("--halt", "0").enabled());
   for (const char* bad : {"later,fail=1", "now,fail", "now,fail=0", "now,oops=1", "soon,fail=101%", "100%", "3", "x"}) {

@@ -25,6 +25,12 @@ std::string HaltSpec::describe() const {
   return text + " " + what + (on == On::failure ? " or timed out" : "");
 }
 
+std::string HaltSpec::spelling() const {
+  if (!enabled()) return "never";
+  const char* event = on == On::failure ? "fail" : on == On::success ? "success" : "done";
+  return std::string(when == When::now ? "now," : "soon,") + event + "=" + std::to_string(after) + (percent ? "%" : "");
+}
+
 HaltSpec parse_halt(const std::string& flag, const std::string& value) {
   HaltSpec spec;
   const auto bad = [&] {

@@ -83,8 +83,8 @@ void Ventilator::State::check_halt_policy() {
   const bool failure = halt.on == HaltSpec::On::failure;
   const char* what = failure ? "failed or timed out" : halt.on == HaltSpec::On::success ? "succeeded" : "ended";
   // "stopped early:" marks a halt that is no failure (docs/protocol.md, halt).
-  draining = fmt::format("{}: {} tasks {} (halt {})", failure ? "halted" : "stopped early", counted, what,
-                         halt.describe());
+  draining = fmt::format("{}: {} {} {} (halt {})", failure ? "halted" : "stopped early", counted,
+                         counted == 1 ? "task" : "tasks", what, halt.spelling());
   halt_now = halt.when == HaltSpec::When::now;
   if (failure) spdlog::error("ventilator: {}", *draining);
   else spdlog::info("ventilator: {}", *draining);

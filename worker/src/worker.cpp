@@ -159,7 +159,7 @@ struct Worker::State {
   // The ventilator halts the batch now (--halt now,...): what finished is pushed, what runs
   // is killed and never recorded, and we leave.
   void halt_now(const std::string& reason) {
-    spdlog::warn("worker '{}': {}; killing {} running tasks", options.name, reason, held);
+    spdlog::info("worker '{}': {}; killing {} running tasks", options.name, reason, held);
     collect_results();
     flush_results();
     abort_requested.store(true);  // turn() pushes nothing more: a killed task is no result

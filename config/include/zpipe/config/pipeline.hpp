@@ -112,8 +112,11 @@ struct HaltSpec {
   std::uint64_t after = 0;   // halt once this many tasks count; 0 = never
   bool percent = false;      // `after` is a percentage of the batch (1-100), known once the source is read
   bool enabled() const { return after > 0; }
-  // What `--halt` and the YAML both describe, e.g. "soon, after 3 failed tasks".
+  // What `--halt` and the YAML both describe, e.g. "soon (running tasks finish), once 3 tasks
+  // failed or timed out".
   std::string describe() const;
+  // As GNU parallel's --halt spells it: "soon,fail=3", "now,success=10%".
+  std::string spelling() const;
 };
 // GNU parallel's --halt values: never, WHEN,fail=N, WHEN,success=N%, WHEN,done=N (WHEN is
 // soon or now), and the old numbers 0, 1, 2, -1, -2, 1-99%. Throws ConfigError naming `flag`.
