@@ -205,16 +205,22 @@ TEST(ConfigDuration, Units) {
   EXPECT_EQ(parse_duration("0"), 0ms);
   EXPECT_EQ(parse_duration("2 s"), 2s);
   EXPECT_EQ(parse_duration("8760h"), 8760h);
+  // Decimals, as GNU parallel's --timeout 1.5 (below a millisecond is dropped).
+  EXPECT_EQ(parse_duration("1.5"), 1500ms);
+  EXPECT_EQ(parse_duration("0.25s"), 250ms);
+  EXPECT_EQ(parse_duration("1.5m"), 90s);
+  EXPECT_EQ(parse_duration("2.5ms"), 2ms);
 }
 
 TEST(ConfigDuration, Garbage) {
-  for (const char* bad : {"5x", "-5s", "", "s", "1.5s", "5S", "ms5", "+5s", "8761h", "99999999999999999999s"})
+  for (const char* bad : {"5x", "-5s", "", "s", "1.", "1.s", ".5", "1.5.5", "1.0000000001", "5S", "ms5", "+5s",
+                          "8761h", "99999999999999999999s"})
     EXPECT_THROW(parse_duration(bad), std::invalid_argument) << bad;
   try {
     parse_duration("5x");
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(),
-                 "'5x' is not a duration (expected e.g. 500ms, 30s, 5m or 1h; a bare number is "
+                 "'5x' is not a duration (expected e.g. 500ms, 30s, 1.5s, 5m or 1h; a bare number is "
                  "seconds)");
   }
 }
@@ -222,7 +228,7 @@ TEST(ConfigDuration, Garbage) {
 TEST(ConfigDuration, LoaderNamesTheKey) {
   EXPECT_EQ(error_of(with_task("  shell: x\n  timeout: 5x\n")),
             "/tmp/x/p.yaml:7:12: task.timeout: '5x' is not a duration (expected e.g. 500ms, 30s, "
-            "5m or 1h; a bare number is seconds)");
+            "1.5s, 5m or 1h; a bare number is seconds)");
   EXPECT_EQ(error_of(with_task("  shell: x\n  timeout: -5s\n")),
             "/tmp/x/p.yaml:7:12: task.timeout: '-5s' is negative (a duration must be >= 0)");
   EXPECT_EQ(error_of(with_task("  shell: x\n  timeout: [5]\n")),
@@ -367,7 +373,7 @@ TEST(ConfigReliability, Errors) {
             "/tmp/x/p.yaml:7:15: sink.fsync: expected never, interval or always, got 'sometimes'");
   EXPECT_EQ(error_of(kHead + "workers: {grace: 5x}\n"),
             "/tmp/x/p.yaml:7:18: workers.grace: '5x' is not a duration (expected e.g. 500ms, 30s, "
-            "5m or 1h; a bare number is seconds)");
+            "1.5s, 5m or 1h; a bare number is seconds)");
   EXPECT_EQ(error_of(kHead + "halt: {after: 3}\n"), "/tmp/x/p.yaml:7:7: missing required key 'halt.on'");
   EXPECT_EQ(error_of(kHead + "halt: {on: succes}\n"),
             "/tmp/x/p.yaml:7:12: halt.on: expected failure, success or done, got 'succes'");

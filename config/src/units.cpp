@@ -1,4 +1,4 @@
-// Durations ("500ms", "30s", "5m", "1h", bare number = seconds) and byte sizes ("64KiB").
+// Durations ("500ms", "30s", "1.5s", "5m", "1h", bare number = seconds) and byte sizes ("64KiB").
 
 #include <cctype>
 #include <charconv>
@@ -58,7 +58,24 @@ Duration parse_duration(const std::string& text) {
   NumberAndUnit parsed;
   bool too_large = false;
   std::uint64_t scale = 0;
-  if (split_number(trimmed, parsed, too_large)) {
+  // A decimal fraction ("1.5", "0.25s", as GNU parallel's --timeout 1.5 takes): its digits,
+  // as a numerator over a power of ten, applied once the unit is known.
+  std::uint64_t fraction = 0, fraction_of = 1;
+  const bool number = split_number(trimmed, parsed, too_large);
+  if (number && parsed.unit.starts_with('.')) {
+    std::string_view digits = parsed.unit.substr(1);
+    std::size_t n = 0;
+    while (n < digits.size() && n < 9 && std::isdigit(static_cast<unsigned char>(digits[n]))) {
+      fraction = fraction * 10 + static_cast<std::uint64_t>(digits[n] - '0');
+      fraction_of *= 10;
+      ++n;
+    }
+    parsed.unit = n == 0 || (n < digits.size() && std::isdigit(static_cast<unsigned char>(digits[n])))
+                      ? std::string_view("?")  // "1." or more than nine decimals
+                      : digits.substr(n);
+    while (!parsed.unit.empty() && is_space(parsed.unit.front())) parsed.unit.remove_prefix(1);
+  }
+  if (number) {
     if (parsed.unit == "ms") scale = 1;
     else if (parsed.unit == "s" || parsed.unit.empty()) scale = 1000;
     else if (parsed.unit == "m") scale = 60'000;
@@ -66,14 +83,14 @@ Duration parse_duration(const std::string& text) {
   }
   if (scale == 0) {
     throw std::invalid_argument(quoted +
-                                " is not a duration (expected e.g. 500ms, 30s, 5m or 1h; a bare "
+                                " is not a duration (expected e.g. 500ms, 30s, 1.5s, 5m or 1h; a bare "
                                 "number is seconds)");
   }
   // At most a year: callers may add it to a clock or convert it to nanoseconds safely.
   constexpr std::uint64_t max_ms = 365ull * 24 * 3'600'000;
   if (too_large || parsed.number > max_ms / scale)
     throw std::invalid_argument(quoted + " is too large (at most 8760h)");
-  return Duration(static_cast<Duration::rep>(parsed.number * scale));
+  return Duration(static_cast<Duration::rep>(parsed.number * scale + fraction * scale / fraction_of));
 }
 
 namespace detail {
