@@ -158,6 +158,7 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "batch (their tasks run again) instead of refusing the file");
   cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--dry-run", o.dry_run, "Print each task's command line instead of running it (as GNU parallel)");
   cmd->add_flag("--bar", o.bar, "Show a progress bar on stderr (when it is a terminal)");
   cmd->add_flag("--eta", o.eta, "Show progress with the estimated time left on stderr (when it is a terminal)");
   cmd->add_option("--halt", o.halt,
@@ -214,6 +215,13 @@ int run_run(const RunOptions& o) {
     if (p.resume && p.sink.output.empty())
       throw config::ConfigError("--resume needs an output file (--output FILE or sink.output): it is the journal");
     refuse_overwriting(p, o);
+    if (o.dry_run) {
+      // A journal of command lines would pass for a real batch's on --resume.
+      if (!o.output.empty() || p.resume || !o.results.empty())
+        throw config::ConfigError("--dry-run prints command lines: it goes without --output, --resume and --results");
+      p.task.dry_run = true;
+      p.sink.output.clear();
+    }
 
     sink::Options sink_options;
     sink_options.output = p.sink.output;

@@ -106,11 +106,28 @@ Attempt run_builtin_attempt(const config::TaskSpec& spec, std::string_view input
   return attempt;
 }
 
+// --dry-run: the command line, as the shell would get it (argv: its words joined by
+// spaces), in place of the output.
+Attempt dry_run(const config::TaskSpec& spec, const TaskArgs& placeholders) {
+  Attempt attempt;
+  attempt.status = core::TaskStatus::ok;
+  attempt.exit_code = 0;
+  if (spec.kind == config::TaskKind::argv) {
+    for (const auto& word : expand_argv(spec.argv, placeholders))
+      attempt.output += (attempt.output.empty() ? "" : " ") + word;
+  } else {
+    attempt.output = spec.kind == config::TaskKind::shell ? expand_shell(spec.shell, placeholders) : "builtin";
+  }
+  attempt.output += '\n';
+  return attempt;
+}
+
 Attempt run_once(const config::TaskSpec& spec, const core::TaskResult& task, unsigned slot, ProcessGroups& groups,
                  const OutputRoute& route) {
   // A one-input task's only argument is its input.
   const std::span<const std::string> args = task.args.empty() ? std::span(&task.input, 1) : std::span(task.args);
   const TaskArgs placeholders{args, task.id, slot};
+  if (spec.dry_run) return dry_run(spec, placeholders);
   switch (spec.kind) {
     case config::TaskKind::shell:
       return run_shell(spec, placeholders, task, groups, route);

@@ -65,6 +65,9 @@ struct TaskSpec {
   Duration timeout{0};              // 0 = no timeout
   std::uint32_t retries = 0;        // extra attempts after a failed/timed-out one
   std::size_t max_output = 1 << 20; // bytes captured per stream (stdout, stderr)
+  // zpipe run --dry-run: the output is the command line that would run, nothing runs. Not
+  // in the YAML, nor in the fingerprint: a dry run writes no journal (--output is refused).
+  bool dry_run = false;
 };
 
 // A bound/connected pair: the role that binds uses bind_address(); others connect to endpoint.
