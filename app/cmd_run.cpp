@@ -158,6 +158,7 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "batch (their tasks run again) instead of refusing the file");
   cmd->add_option("--halt-on-failure", o.halt_on_failure, "Stop the batch once N tasks failed or timed out")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--delay", o.delay, "Start at most one task per DUR (e.g. 0.5, 200ms), as GNU parallel's --delay");
   cmd->add_flag("--dry-run", o.dry_run, "Print each task's command line instead of running it (as GNU parallel)");
   cmd->add_flag("--bar", o.bar, "Show a progress bar on stderr (when it is a terminal)");
   cmd->add_flag("--eta", o.eta, "Show progress with the estimated time left on stderr (when it is a terminal)");
@@ -199,6 +200,7 @@ int run_run(const RunOptions& o) {
     config::Pipeline p = o.parallel_mode ? parallel_pipeline(o) : config::load_pipeline(o.pipeline);
     if (!o.parallel_mode && !o.jobs.empty()) p.workers.count = jobs_from(o.jobs);
     if (!o.timeout.empty()) p.task.timeout = flag_duration("--timeout", o.timeout);
+    if (!o.delay.empty()) p.ventilator.delay = flag_duration("--delay", o.delay);
     if (o.retries >= 0) p.task.retries = static_cast<std::uint32_t>(o.retries);
     if (o.keep_order) p.sink.ordered = true;
     // '-' is standard output: the records (JSON Lines) and the summary (after the records).

@@ -26,6 +26,7 @@ struct RunOptions {
   bool resume_failed = false;          // --resume-failed: also run again those that failed
   bool repair = false;                 // --repair: remove bad journal lines instead of refusing
   std::uint64_t halt_on_failure = 0;   // --halt-on-failure N (= --halt soon,fail=N)
+  std::string delay;                   // --delay DUR: at most one task started per DUR
   bool dry_run = false;                // --dry-run: print the command lines, run nothing
   bool bar = false;                    // --bar: progress bar on stderr (a terminal only)
   bool eta = false;                    // --eta: progress with the time left

@@ -2,6 +2,7 @@
 // per task, placeholders expanded and quoted as the shell gets them; nothing runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "test_support.hpp"
@@ -34,6 +35,28 @@ TEST(DryRun, RefusesToWriteAJournal) {
   const auto o = run_zpipe({"run", "--dry-run", "--output", (dir / "o.jsonl").string(), "--", "echo"}, dir, "1\n");
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("--dry-run prints command lines"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace zpipe
+
+namespace zpipe {
+namespace {
+
+// --delay spaces the tasks' starts, as GNU parallel's does: four tasks at -j 4 start at
+// least (about) 200 ms apart instead of together. Only a lower bound is checked: a loaded
+// machine spaces them more, never less.
+TEST(Delay, SpacesTheStartsOfTasks) {
+  TempDir dir;
+  const auto o = run_zpipe({"run", "-k", "-j", "4", "--delay", "0.2", "--", "date +%s%N", ":::", "1", "2", "3", "4"},
+                           dir);
+  EXPECT_EQ(o.code, 0) << o.err;
+  std::vector<long long> starts;
+  for (const auto& line : lines_with(o.out, {""})) starts.push_back(std::stoll(line));
+  ASSERT_EQ(starts.size(), 4u) << o.out;
+  std::sort(starts.begin(), starts.end());
+  for (std::size_t i = 1; i < starts.size(); ++i)
+    EXPECT_GE(starts[i] - starts[i - 1], 150'000'000) << "start " << i << " came too soon after the one before";
 }
 
 }  // namespace

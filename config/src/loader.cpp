@@ -72,7 +72,8 @@ VentilatorSpec read_ventilator(const Context& ctx, const Field* field, BindSite&
     return spec;
   }
   const MapReader map(ctx, field->value, field->path, field->key.Mark());
-  map.reject_unknown({"endpoint", "bind", "window", "heartbeat", "liveness"});
+  map.reject_unknown({"endpoint", "bind", "window", "heartbeat", "liveness", "delay"});
+  if (const Field* delay = map.find("delay")) spec.delay = detail::read_duration(ctx, *delay);
   site = read_address(ctx, map, spec.address, field->key.Mark());
   if (const Field* window = map.find("window"))
     spec.window = static_cast<std::uint32_t>(read_uint(ctx, *window, 1, max_u32));

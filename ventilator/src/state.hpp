@@ -80,7 +80,9 @@ struct Ventilator::State {
   Clock::time_point sink_missing_since = Clock::now();
   core::Loop::Timer* beat_timer = nullptr;
   core::Loop::Timer* sink_timer = nullptr;
-  core::Loop::Timer* end_timer = nullptr;  // ends the wait for the workers' goodbyes
+  core::Loop::Timer* end_timer = nullptr;
+  core::Loop::Timer* delay_timer = nullptr;  // the next start under ventilator.delay
+  Clock::time_point next_start;  // ends the wait for the workers' goodbyes
   bool ended = false;                      // done sent: only goodbyes are awaited
   std::vector<std::string> awaiting_goodbye;  // peers told the batch is over, not yet gone
   std::atomic<bool> stop_requested{false};
@@ -118,6 +120,7 @@ struct Ventilator::State {
 
   // ventilator.cpp: the batch
   void dispatch();
+  void dispatch_one_per_delay(Clock::duration delay);
   void announce_total();
   void check_halt_policy();
   void turn();

@@ -22,6 +22,8 @@ Ventilator::State::State(zmq::context_t& context, const config::Pipeline& p, con
 
 void Ventilator::State::dispatch() {
   if (!sink || draining) return;  // without a sink results would have nowhere to go (could_dispatch)
+  const Clock::duration delay = pipeline.ventilator.delay;
+  if (delay.count() > 0) return dispatch_one_per_delay(delay);
   bool progress = true;
   while (progress) {
     progress = false;
@@ -53,6 +55,31 @@ void Ventilator::State::dispatch() {
       report.dispatched += batch.items.size();
       progress = true;
     }
+  }
+}
+
+// --delay: one task per delay, to the first worker with credit; the delay timer wakes the
+// loop for the next.
+void Ventilator::State::dispatch_one_per_delay(Clock::duration delay) {
+  const auto now = Clock::now();
+  if (now < next_start) return delay_timer->at(next_start);
+  for (const auto& id : workers) {
+    Peer& peer = peers.at(id);
+    if (peer.credit == 0) continue;
+    const std::optional<TaskId> task = leases.next();
+    if (!task) return;
+    leases.hold(*task, id);
+    Lease& lease = leases.at(*task);
+    core::Tasks batch;
+    batch.items.push_back(core::TaskItem{*task, lease.attempt, lease.input, lease.args});
+    if (!send_to(id, batch)) {
+      leases.give_back(*task, id);
+      continue;
+    }
+    --peer.credit;
+    ++report.dispatched;
+    next_start = now + delay;
+    return delay_timer->at(next_start);
   }
 }
 
@@ -181,6 +208,7 @@ Report Ventilator::run() {
   s.beat_timer = &s.loop.timer([&s] { s.beat(); });
   s.sink_timer = &s.loop.timer([&s] { s.check_sink(); });
   s.end_timer = &s.loop.timer([&s] { s.loop.quit(); });
+  s.delay_timer = &s.loop.timer([] {});  // its wake-up is the point: turn() dispatches
   s.loop.on_turn([&s] { s.turn(); });
   s.beat_timer->after(s.heartbeat);
   s.lose_sink();  // none yet

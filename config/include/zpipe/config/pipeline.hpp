@@ -80,6 +80,7 @@ struct Endpoint {
 struct VentilatorSpec {
   Endpoint address{"tcp://127.0.0.1:5557", ""};
   std::uint32_t window = 100000;      // tasks dispatched but not yet acknowledged by the sink
+  Duration delay{0};                  // at most one task handed out per delay (GNU parallel's --delay); 0 = none
   Duration heartbeat{1000};           // interval of liveness messages on the task channel
   std::uint32_t liveness = 5;         // a peer silent for heartbeat x liveness is dead
 };
