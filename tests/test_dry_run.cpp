@@ -48,7 +48,7 @@ namespace {
 // machine spaces them more, never less.
 TEST(Delay, SpacesTheStartsOfTasks) {
   TempDir dir;
-  const auto o = run_zpipe({"run", "-k", "-j", "4", "--delay", "0.2", "--", "date +%s%N", ":::", "1", "2", "3", "4"},
+  const auto o = run_zpipe({"run", "-k", "-j", "4", "--delay", "0.2", "--", "date +%s%N; : {}", ":::", "1", "2", "3", "4"},
                            dir);
   EXPECT_EQ(o.code, 0) << o.err;
   std::vector<long long> starts;
