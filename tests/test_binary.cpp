@@ -16,12 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::run_zpipe;
 using test::TempDir;
-
-std::string seq(int from, int to) {
-  std::string s;
-  for (int i = from; i <= to; ++i) s += std::to_string(i) + "\n";
-  return s;
-}
+using test::seq;
 
 void expect_squares(const std::vector<nlohmann::json>& records, int n) {
   ASSERT_EQ(records.size(), static_cast<std::size_t>(n));

@@ -13,23 +13,17 @@ namespace {
 
 using namespace zpipe::test;
 
-std::string lines(int first, int last) {
-  std::string text;
-  for (int i = first; i <= last; ++i) text += std::to_string(i) + "\n";
-  return text;
-}
-
 TEST(CliFeedback, SuccessfulCommandModeRunSaysNothingOnStderr) {
   TempDir dir;
-  const auto o = run_zpipe({"run", "-k", "--", "echo", "{}"}, dir, lines(1, 50));
+  const auto o = run_zpipe({"run", "-k", "--", "echo", "{}"}, dir, seq(1, 50));
   EXPECT_EQ(o.code, 0) << o.err;
-  EXPECT_EQ(o.out, lines(1, 50));
+  EXPECT_EQ(o.out, seq(1, 50));
   EXPECT_EQ(o.err, "") << "no log line on success";
 }
 
 TEST(CliFeedback, VerboseCommandModeShowsTheRolesAndTheSummary) {
   TempDir dir;
-  const auto o = run_zpipe({"run", "-v", "--", "echo", "{}"}, dir, lines(1, 5));
+  const auto o = run_zpipe({"run", "-v", "--", "echo", "{}"}, dir, seq(1, 5));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.err.find("5 tasks: 5 ok, 0 failed"), std::string::npos) << o.err;
 }
@@ -38,7 +32,7 @@ TEST(CliFeedback, EveryFailedTaskIsNamedOnOneLineThenCounted) {
   TempDir dir;
   const auto o = run_zpipe(
       {"run", "-k", "--", "if [ {} = 3 ] || [ {} = 5 ]; then printf 'bad {}\\nmore\\n' >&2; exit 4; fi; echo {}"}, dir,
-      lines(1, 6));
+      seq(1, 6));
   EXPECT_EQ(o.code, 1) << o.err;
   EXPECT_EQ(o.out, "1\n2\n4\n6\n");
   EXPECT_NE(o.err.find("zpipe: task 3 failed with exit code 4 (input '3'): bad 3\nmore\n"), std::string::npos) << o.err;

@@ -12,16 +12,10 @@ namespace {
 using namespace std::chrono_literals;
 using namespace zpipe::test;
 
-std::string numbers(int n) {
-  std::string text;
-  for (int i = 1; i <= n; ++i) text += std::to_string(i) + "\n";
-  return text;
-}
-
 TEST(Halt, NowOnTheFirstFailureKillsRunningTasks) {
   TempDir dir;
   const auto o = run_zpipe({"run", "-j", "4", "--halt", "now,fail=1", "--", "if [ {} = 2 ]; then exit 3; fi; sleep 10; echo {}"},
-                           dir, numbers(20), 5s);
+                           dir, seq(1, 20), 5s);
   ASSERT_NE(o.code, -1) << "still running: the sleeps were not killed\n" << o.err;
   EXPECT_EQ(o.code, 1) << o.err;
   EXPECT_EQ(o.out, "") << "no sleep got to its echo";
@@ -32,7 +26,7 @@ TEST(Halt, SoonOnTheFirstFailureLetsRunningTasksFinishAndStartsNoMore) {
   TempDir dir;
   const auto o = run_zpipe({"run", "-j", "4", "--halt", "soon,fail=1", "--output", (dir / "o.jsonl").string(), "--",
                             "if [ {} = 2 ]; then exit 3; fi; sleep 0.3; echo {}"},
-                           dir, numbers(40), 20s);
+                           dir, seq(1, 40), 20s);
   EXPECT_EQ(o.code, 1) << o.err;
   const auto records = read_jsonl(dir / "o.jsonl");
   EXPECT_GE(records.size(), 2u) << "the failure and what ran beside it are recorded";
@@ -56,7 +50,7 @@ TEST(Halt, PercentageOfTheBatchCountsOnceItsSizeIsKnown) {
   // task or two more may have been handed out before the twentieth record was acknowledged).
   const auto o = run_zpipe({"run", "-j", "1", "--halt", "soon,fail=50%", "--output", (dir / "o.jsonl").string(), "--",
                             "test {} -gt 20"},
-                           dir, numbers(40), 20s);
+                           dir, seq(1, 40), 20s);
   EXPECT_EQ(o.code, 1) << o.err;
   const auto records = read_jsonl(dir / "o.jsonl");
   EXPECT_GE(records.size(), 20u);
@@ -67,11 +61,11 @@ TEST(Halt, DoneCountAndTheOldNumericForms) {
   TempDir dir;
   const auto done = run_zpipe({"run", "-j", "1", "--halt", "soon,done=3", "--output", (dir / "d.jsonl").string(), "--",
                                "echo"},
-                              dir, numbers(30), 20s);
+                              dir, seq(1, 30), 20s);
   EXPECT_EQ(done.code, 0) << done.err;
   EXPECT_LT(read_jsonl(dir / "d.jsonl").size(), 30u);
   const auto old = run_zpipe({"run", "-j", "4", "--halt", "2", "--", "if [ {} = 1 ]; then exit 1; fi; sleep 10"}, dir,
-                             numbers(8), 5s);
+                             seq(1, 8), 5s);
   EXPECT_EQ(old.code, 1) << "--halt 2 is now,fail=1\n" << old.err;
 }
 

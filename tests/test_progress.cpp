@@ -18,12 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace zpipe::test;
 
-std::string numbers(int n) {
-  std::string text;
-  for (int i = 1; i <= n; ++i) text += std::to_string(i) + "\n";
-  return text;
-}
-
 // Runs zpipe with `args`, stdin from `input`, stdout to a file, stderr to a pseudo-terminal;
 // returns everything the terminal received.
 struct TerminalRun {
@@ -68,9 +62,9 @@ TerminalRun run_on_terminal(const std::vector<std::string>& args, const std::str
 }
 
 TEST(Progress, BarOnATerminalIsRedrawnOnOneLineAndClearedAtTheEnd) {
-  const TerminalRun run = run_on_terminal({"run", "--bar", "-k", "-j", "4", "--", "sleep 0.05; echo {}"}, numbers(60));
+  const TerminalRun run = run_on_terminal({"run", "--bar", "-k", "-j", "4", "--", "sleep 0.05; echo {}"}, seq(1, 60));
   EXPECT_EQ(run.code, 0) << run.terminal;
-  EXPECT_EQ(run.out, numbers(60)) << "stdout is the tasks' output only";
+  EXPECT_EQ(run.out, seq(1, 60)) << "stdout is the tasks' output only";
   EXPECT_NE(run.terminal.find("/60 done"), std::string::npos) << run.terminal;
   EXPECT_NE(run.terminal.find("%"), std::string::npos) << run.terminal;
   EXPECT_NE(run.terminal.find("["), std::string::npos) << "a bar\n" << run.terminal;
@@ -80,14 +74,14 @@ TEST(Progress, BarOnATerminalIsRedrawnOnOneLineAndClearedAtTheEnd) {
 }
 
 TEST(Progress, EtaShowsTheTimeLeft) {
-  const TerminalRun run = run_on_terminal({"run", "--eta", "-j", "2", "--", "sleep 0.05; echo {}"}, numbers(30));
+  const TerminalRun run = run_on_terminal({"run", "--eta", "-j", "2", "--", "sleep 0.05; echo {}"}, seq(1, 30));
   EXPECT_EQ(run.code, 0) << run.terminal;
   EXPECT_NE(run.terminal.find("ETA "), std::string::npos) << run.terminal;
   EXPECT_NE(run.terminal.find("/30 done"), std::string::npos) << run.terminal;
 }
 
 TEST(Progress, AFailedTaskLineReplacesTheProgressLine) {
-  const TerminalRun run = run_on_terminal({"run", "--bar", "-j", "2", "--", "sleep 0.3; test {} != 2"}, numbers(4));
+  const TerminalRun run = run_on_terminal({"run", "--bar", "-j", "2", "--", "sleep 0.3; test {} != 2"}, seq(1, 4));
   EXPECT_EQ(run.code, 1) << run.terminal;
   const std::size_t failure = run.terminal.find("zpipe: task 2 failed");
   ASSERT_NE(failure, std::string::npos) << run.terminal;
@@ -96,7 +90,7 @@ TEST(Progress, AFailedTaskLineReplacesTheProgressLine) {
 
 TEST(Progress, NothingWhenStderrIsNoTerminal) {
   TempDir dir;
-  const auto o = run_zpipe({"run", "--bar", "--eta", "-j", "4", "--", "sleep 0.05; echo {}"}, dir, numbers(20));
+  const auto o = run_zpipe({"run", "--bar", "--eta", "-j", "4", "--", "sleep 0.05; echo {}"}, dir, seq(1, 20));
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(o.err, "");
 }

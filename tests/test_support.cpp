@@ -112,6 +112,12 @@ void Child::signal(int sig) {
 
 std::string zpipe_binary() { return ZPIPE_BINARY; }
 
+std::string seq(int from, int to) {
+  std::string text;
+  for (int i = from; i <= to; ++i) text += std::to_string(i) + "\n";
+  return text;
+}
+
 std::filesystem::path find_program(const std::string& name) {
   const char* path = std::getenv("PATH");
   const std::string dirs = path ? path : "/usr/bin:/bin";

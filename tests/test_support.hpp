@@ -72,6 +72,9 @@ Outcome run_zpipe(const std::vector<std::string>& args, const TempDir& dir, cons
 
 std::string zpipe_binary();
 
+// "from\n...to\n", as seq(1) prints it: inputs for a batch.
+std::string seq(int from, int to);
+
 // The program `name` found on PATH; empty when it is not installed.
 std::filesystem::path find_program(const std::string& name);
 
