@@ -12,7 +12,9 @@
 #include <optional>
 #include <string>
 
+#include "zpipe/config/pipeline.hpp"
 #include "zpipe/core/done_set.hpp"
+#include "zpipe/sink/sink.hpp"
 
 namespace zpipe::sink {
 
@@ -39,5 +41,9 @@ struct JournalChecks {
 // Reads `path` if it exists (a missing file is an empty journal). A last line without its
 // newline is a write torn by a crash: it is truncated away.
 JournalScan scan_journal(const std::string& path, const JournalChecks& checks);
+
+// The sink's start: with `resume`, scans its output (checked against the pipeline's batch)
+// and logs what it found and mended; else an empty scan.
+JournalScan open_journal(const Options& options, const config::Pipeline& pipeline);
 
 }  // namespace zpipe::sink

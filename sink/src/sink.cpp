@@ -44,25 +44,6 @@ std::uint64_t random_u64() {
   return (std::uint64_t{device()} << 32) | device();
 }
 
-// The batch's size when the pipeline file tells it (a range, items); a lines source's is
-// known only once the ventilator has read it all.
-std::optional<std::uint64_t> size_of(const config::Source& source) {
-  if (const auto* range = std::get_if<config::RangeSource>(&source)) return range->count;
-  if (const auto* items = std::get_if<config::ItemsSource>(&source)) return items->items.size();
-  return std::nullopt;
-}
-
-JournalScan open_journal(const Options& o, const config::Pipeline& p) {
-  if (!o.resume || o.output.empty()) return {};
-  JournalScan scan = scan_journal(o.output, {o.resume_failed, o.repair, size_of(p.source)});
-  if (scan.repaired > 0) spdlog::warn("sink: {}: removed {} bad lines (--repair)", o.output, scan.repaired);
-  if (scan.torn_bytes > 0)
-    spdlog::warn("sink: {}: cut a torn last line ({} bytes) left by a crash", o.output, scan.torn_bytes);
-  if (scan.dropped > 0) spdlog::info("sink: {}: removed {} failed records to run again", o.output, scan.dropped);
-  spdlog::info("sink: {}: resuming with {} records already there", o.output, scan.ids.count());
-  return scan;
-}
-
 // 10485760 -> "10 MiB": as a user would have written the limit.
 std::string size_text(std::uint64_t bytes) {
   constexpr const char* kUnits[] = {"GiB", "MiB", "KiB"};
