@@ -99,3 +99,28 @@ TEST(PythonWorker, ADifferentTaskIsRefusedAndExits2) {
 
 }  // namespace
 }  // namespace zpipe
+
+namespace zpipe {
+namespace {
+
+// halt: { when: now }: the ventilator tells the workers to halt; the Python worker kills its
+// running 10 s sleeps, says bye{final} and exits 0 at once, as zpipe's own worker does.
+TEST(PythonWorker, HaltNowKillsItsRunningTasksAndExitsZero) {
+  using namespace std::chrono_literals;
+  test::TempDir dir;
+  test::Batch b;
+  b.count = 12;
+  b.command = "if [ {} = 3 ]; then exit 1; fi; sleep 10";
+  b.extra = "halt: { on: failure, when: now }\n";
+  const std::string file = b.write(dir);
+  test::Child sink = test::start_zpipe({"sink", "-c", file}, dir, "sink");
+  test::Child vent = test::start_zpipe({"ventilator", "-c", file}, dir, "vent");
+  test::Child py = test::start_python_worker({"-c", file, "--name", "py", "--slots", "4"}, dir, "py");
+  EXPECT_EQ(vent.wait(10s), 1) << test::read_file(dir / "vent.err");
+  EXPECT_EQ(sink.wait(10s), 1) << test::read_file(dir / "sink.err");
+  EXPECT_EQ(py.wait(5s), 0) << "still running its sleeps?\n" << test::read_file(dir / "py.err");
+  EXPECT_NE(test::read_file(dir / "py.err").find("killing"), std::string::npos) << test::read_file(dir / "py.err");
+}
+
+}  // namespace
+}  // namespace zpipe

@@ -134,6 +134,8 @@ class Worker:
             self.next_heartbeat = min(self.next_heartbeat, time.monotonic() + self.heartbeat_s)
         elif msg_type == wire.DONE:
             self.batch_done = True
+        elif msg_type == wire.HALT:
+            return self.halt_now(m["reason"])
         elif msg_type == wire.REFUSE:
             reason = m["reason"]
             if reason.startswith(b"hello first"):
@@ -214,6 +216,17 @@ class Worker:
                 if not self.keep_alive:
                     return 0
                 self.batch_done = False  # wait for the next batch's ventilator
+
+    def halt_now(self, reason):
+        """The ventilator halts the batch now (halt policy `now`): the results of finished
+        tasks go out, what runs is killed and never reported, bye{final=1}, exit 0."""
+        log.info("%s; killing %d running tasks", reason.decode(errors="replace"), self.held)
+        self.collect_results()
+        self.flush_results()
+        self.pool.stop()
+        RUNNING.kill_all()
+        self.say(wire.bye(True, []))
+        return 0
 
     def stop(self):
         """Stop at once: what runs is killed and never reported."""
