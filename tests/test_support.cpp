@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -50,17 +53,57 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file) {
   return records;
 }
 
-int free_port() {
+namespace {
+
+// Binds a TCP socket to 127.0.0.1:`port` (0: the kernel picks) and closes it; the port, or
+// 0 when taken.
+int try_port(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("bind failed");
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  int got = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    got = ntohs(addr.sin_port);
+  }
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return got;
+}
+
+// The first port of the kernel's ephemeral range (32768 unless configured otherwise).
+int ephemeral_start() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return in >> low && low > 12000 ? low : 0;
+}
+
+}  // namespace
+
+// A random port below the ephemeral range: a port the kernel handed out for bind(0) could
+// be given next to the local end of some outgoing connection of another test before this
+// test's role binds it (a flake seen with ~400 tests at -j 4). Never twice in a process.
+int free_port() {
+  static std::mutex mutex;
+  static std::set<int> given;
+  static std::mt19937 rng(std::random_device{}());
+  std::lock_guard lock(mutex);
+  if (const int high = ephemeral_start(); high > 0) {
+    std::uniform_int_distribution<int> pick(10000, high - 1);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      const int port = pick(rng);
+      if (!given.contains(port) && try_port(port) == port) {
+        given.insert(port);
+        return port;
+      }
+    }
+  }
+  const int port = try_port(0);
+  if (port == 0) throw std::runtime_error("no free port");
+  given.insert(port);
+  return port;
 }
 
 Child::Child(std::vector<std::string> argv, const std::filesystem::path& out, const std::filesystem::path& err,

@@ -31,7 +31,8 @@ void write_file(const std::filesystem::path& file, const std::string& text);
 std::string read_file(const std::filesystem::path& file);
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
 
-// A TCP port on 127.0.0.1 that was free a moment ago (for tests of separate processes,
+// A TCP port on 127.0.0.1 that was free a moment ago, below the ephemeral range and never
+// handed out twice in this process (for tests of separate processes,
 // which must know their endpoints before any of them starts).
 int free_port();
 
