@@ -4,8 +4,11 @@
 # python3-zmq and python3-yaml: the reference Python worker (examples/python-worker) and the
 # tests that run it with /usr/bin/python3. iptables and iproute2: the fault-injection suite
 # (make test-faults) loses packets between network namespaces. parallel: GNU parallel, which
-# the compatibility tests (tests/test_parallel_compat.cpp) run beside zpipe.
+# the compatibility tests (tests/test_parallel_compat.cpp) run beside zpipe. Node.js and npm
+# (Debian's nodejs npm, unless a node is already there): the offline check of the Kubernetes
+# manifests, whose npm packages (deploy/k8s/validate/package-lock.json) `npm ci` installs.
 set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(
   build-essential cmake pkg-config
@@ -16,6 +19,7 @@ packages=(
   iptables iproute2
   parallel
 )
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 if [ "${ZPIPE_EXTRA_PACKAGES:-}" != "" ]; then
   read -r -a extra <<<"$ZPIPE_EXTRA_PACKAGES"
   packages+=("${extra[@]}")
@@ -26,13 +30,21 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${missing[*]}; run as root or install them" >&2
-  exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root or install them" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# npm ci when node_modules is missing or older than the lock file (npm ci rewrites it whole).
+validate="$root/deploy/k8s/validate"
+if [ ! -f "$validate/node_modules/.package-lock.json" ] ||
+   [ "$validate/package-lock.json" -nt "$validate/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in deploy/k8s/validate" >&2
+  (cd "$validate" && npm ci --no-audit --no-fund --loglevel=error)
+fi
