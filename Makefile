@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 ZPIPE := build/zpipe
 
-.PHONY: deps build run test test-asan test-faults bench fuzz clean
+.PHONY: deps build run test test-asan test-faults bench fuzz k8s-e2e clean
 
 deps:
 	@scripts/install-deps.sh
@@ -33,6 +33,13 @@ test-asan: deps
 
 bench: build
 	bench/run.sh
+
+# The Kubernetes manifests run with podman in place of a cluster (tests/k8s-e2e.sh): builds
+# the image localhost/zpipe:dev (deploy/container/build-image; installs podman, mmdebstrap
+# and runc first), plays deploy/k8s/overlays/podman, scales workers mid-batch and checks that
+# every id is written once. As root. Not part of `make test`.
+k8s-e2e: build
+	tests/k8s-e2e.sh
 
 fuzz:
 	scripts/fuzz.sh 60
