@@ -14,7 +14,7 @@ build: deps
 
 run: build
 	@echo "== zpipe run examples/squares.yaml (first 10 records of examples/squares.jsonl) ==" >&2
-	$(ZPIPE) run examples/squares.yaml
+	$(ZPIPE) run examples/squares.yaml --fresh
 	@head -n 10 examples/squares.jsonl
 
 test: build

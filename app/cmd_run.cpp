@@ -152,7 +152,11 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
   cmd->add_option("--timeout", o.timeout, "Per-task timeout, e.g. 500ms, 30s, 5m");
   cmd->add_option("--retries", o.retries, "Extra attempts for a failed task")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--resume", o.resume, "Continue the output file: run only tasks that have no record in it");
-  cmd->add_flag("--resume-failed", o.resume_failed, "Like --resume, and run failed or timed-out tasks again");
+  CLI::Option* fresh =
+      cmd->add_flag("--fresh", o.fresh, "Replace an existing output file (without --resume or --fresh it is refused)")
+          ->excludes("--resume");
+  cmd->add_flag("--resume-failed", o.resume_failed, "Like --resume, and run failed or timed-out tasks again")
+      ->excludes(fresh);
   cmd->add_flag("--repair", o.repair,
                 "With --resume: remove journal lines that are not whole records, duplicates and ids beyond the "
                 "batch (their tasks run again) instead of refusing the file");
@@ -209,6 +213,7 @@ int run_run(const RunOptions& o) {
     if (o.summary == "-") p.sink.summary = "-";
     else if (!o.summary.empty()) p.sink.summary = std::filesystem::absolute(o.summary).string();
     if (o.resume || o.resume_failed) p.resume = true;
+    if (o.fresh) p.resume = false;  // the flag over the file's `resume: true`
     if (o.halt_on_failure > 0) p.halt = config::HaltSpec{config::HaltSpec::On::failure, {}, o.halt_on_failure, false};
     if (!o.halt.empty()) p.halt = config::parse_halt("--halt", o.halt);
     if (p.resume && o.output == "-")
@@ -232,6 +237,7 @@ int run_run(const RunOptions& o) {
     if (sink_options.summary == "-") require_stdout("the summary");
     sink_options.ordered = p.sink.ordered;
     sink_options.resume = p.resume;
+    sink_options.fresh = o.fresh;
     sink_options.resume_failed = o.resume_failed;
     sink_options.repair = o.repair;
     if (o.repair && !p.resume) throw config::ConfigError("--repair goes with --resume (or resume: true): it mends the journal");

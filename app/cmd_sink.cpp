@@ -15,12 +15,14 @@ CLI::App* setup_sink(CLI::App& app, SinkOptions& o) {
   add_role_flags(*cmd, o);
   cmd->add_option("--output", o.output, "JSON Lines file (default: sink.output, else stdout)");
   cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE");
-  cmd->add_flag("--fresh", o.fresh,
-                "Truncate the output file; by default an existing one is the journal this sink continues");
+  CLI::Option* resume = cmd->add_flag(
+      "--resume", o.resume,
+      "Continue an existing output file, the journal (a restarted sink); refused if another task wrote it");
+  cmd->add_flag("--fresh", o.fresh, "Replace an existing output file")->excludes(resume);
   cmd->add_flag("--repair", o.repair,
-                "Remove journal lines that are not whole records, duplicates and ids beyond the batch (their tasks "
-                "run again) instead of refusing the file")
-      ->excludes("--fresh");
+                "With --resume: remove journal lines that are not whole records, duplicates and ids beyond the batch "
+                "(their tasks run again) instead of refusing the file")
+      ->needs(resume);
   return cmd;
 }
 
@@ -33,8 +35,9 @@ int run_sink(const SinkOptions& o) {
     options.output = o.output.empty() ? p.sink.output : std::filesystem::absolute(o.output).string();
     options.summary = o.summary.empty() ? p.sink.summary : std::filesystem::absolute(o.summary).string();
     options.ordered = p.sink.ordered;
-    // A sink is a service: restarted after a crash it must continue its journal, not erase it.
-    options.resume = !o.fresh && !options.output.empty();
+    // An existing journal is neither continued nor erased unless the user says which.
+    options.resume = o.resume && !options.output.empty();
+    options.fresh = o.fresh;
     options.repair = o.repair;
     if (options.output.empty()) require_stdout("the records");
     options.fsync = to_sink_fsync(p.sink.fsync);

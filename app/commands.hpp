@@ -23,6 +23,7 @@ struct RunOptions {
   std::string timeout;                 // --timeout DUR
   int retries = -1;                    // --retries N (-1 = from the file / 0)
   bool resume = false;                 // --resume: run only tasks without a record in --output
+  bool fresh = false;                  // --fresh: replace an existing --output
   bool resume_failed = false;          // --resume-failed: also run again those that failed
   bool repair = false;                 // --repair: remove bad journal lines instead of refusing
   std::uint64_t halt_on_failure = 0;   // --halt-on-failure N (= --halt soon,fail=N)
@@ -65,8 +66,9 @@ int run_worker(const WorkerOptions& options);
 struct SinkOptions : RoleOptions {
   std::string output;
   std::string summary;
-  bool fresh = false;  // --fresh: truncate the output instead of continuing it
-  bool repair = false;  // --repair: remove bad journal lines instead of refusing the file
+  bool resume = false;  // --resume: continue an existing output (the journal)
+  bool fresh = false;   // --fresh: replace an existing output
+  bool repair = false;  // --repair: with --resume, remove bad journal lines instead of refusing the file
 };
 CLI::App* setup_sink(CLI::App& app, SinkOptions& options);
 int run_sink(const SinkOptions& options);

@@ -17,6 +17,9 @@ int guarded(const std::function<int()>& body) {
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "zpipe: %s\n", e.what());
     return kUsage;
+  } catch (const sink::OutputExists& e) {
+    std::fprintf(stderr, "zpipe: %s\n", e.what());
+    return kUsage;
   } catch (const zmq::error_t& e) {
     std::fprintf(stderr, "zpipe: network error: %s\n", e.what());
     return kRuntime;

@@ -14,7 +14,7 @@ class SignalWatcher;
 enum ExitCode : int { kOk = 0, kTaskFailed = 1, kUsage = 2, kRuntime = 3 };
 
 // Runs a subcommand body, turning exceptions into a message on stderr and an exit code:
-// config::ConfigError -> 2, anything else (zmq::error_t, std::runtime_error) -> 3.
+// config::ConfigError and sink::OutputExists -> 2, anything else (zmq::error_t, std::runtime_error) -> 3.
 int guarded(const std::function<int()>& body);
 
 // The exit code of a batch as its sink saw it: ended by a signal -> 128 + signal; halted

@@ -134,7 +134,7 @@ TEST(OneSink, ASinkStoppedBySigtermIsReplacedAtOnce) {
   ASSERT_TRUE(wait_until([&] { return live.writing(); }, 20s)) << read_file(live.dir / "sink.err");
   const Ended stopped = signal_and_wait(*live.sink, SIGTERM, 2s);
   ASSERT_EQ(stopped.code, 143) << describe(stopped);
-  live.sink.emplace(start_zpipe({"sink", "-c", live.file, "--summary", (live.dir / "s.json").string()}, live.dir,
+  live.sink.emplace(start_zpipe({"sink", "-c", live.file, "--resume", "--summary", (live.dir / "s.json").string()}, live.dir,
                                 "sink2"));
   const auto sinks_joined = [&] { return lines_with(read_file(live.dir / "vent.err"), {"ventilator: sink '", "' joined"}); };
   EXPECT_TRUE(wait_until([&] { return sinks_joined().size() >= 2; }, 3s))

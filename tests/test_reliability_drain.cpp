@@ -190,7 +190,7 @@ TEST(Reliability, SigtermToVentilatorHaltsTheBatchThenARestartCompletesIt) {
     EXPECT_TRUE(recorded.contains(id)) << "task " << id << " started before the drain but has no record";
 
   // The kept-alive worker serves the restarted batch; the sink continues its journal.
-  sink.emplace(start_zpipe({"sink", "-c", file}, dir, "sink2"));
+  sink.emplace(start_zpipe({"sink", "-c", file, "--resume"}, dir, "sink2"));
   vent.emplace(start_zpipe({"ventilator", "-c", file}, dir, "vent2"));
   EXPECT_EQ(vent->wait(30s), 0) << read_file(dir / "vent2.err");
   EXPECT_EQ(sink->wait(10s), 0) << read_file(dir / "sink2.err");

@@ -71,7 +71,7 @@ void sink_killed_round(std::size_t kill_after) {
   b.count = 200;
   b.command = "sleep 0.01; echo $(( {} * {} ))";
   const std::string file = b.write(dir);
-  const std::vector<std::string> sink_args{"sink", "-c", file, "--summary", (dir / "s.json").string()};
+  const std::vector<std::string> sink_args{"sink", "-c", file, "--resume", "--summary", (dir / "s.json").string()};
   std::optional<Child> sink(start_zpipe(sink_args, dir, "sink"));
   Child vent = start_zpipe({"ventilator", "-c", file}, dir, "vent");
   Child w1 = start_zpipe({"worker", "-c", file, "--name", "w1"}, dir, "w1");
@@ -92,7 +92,7 @@ void sink_killed_round(std::size_t kill_after) {
 
   const std::string sink_log = read_file(dir / "sink2.err");
   EXPECT_NE(sink_log.find("cut a torn last line"), std::string::npos) << sink_log;
-  EXPECT_NE(sink_log.find("resuming with " + std::to_string(before) + " records"), std::string::npos) << sink_log;
+  EXPECT_NE(sink_log.find("resuming: " + std::to_string(before) + " records already in"), std::string::npos) << sink_log;
   expect_square_records(test::read_jsonl(dir / "out.jsonl"), b.count);
   const auto s = summary_of(dir / "s.json");
   const std::uint64_t again =

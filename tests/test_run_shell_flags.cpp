@@ -38,7 +38,7 @@ TEST(RunShellFlags, NoShellReportsAMissingProgramInZpipesWords) {
 TEST(RunShellFlags, DefaultReportsAMissingProgramInTheShellsWords) {
   TempDir dir;
   for (const char* flag : {"--shell", "-q"}) {
-    const auto o = run_zpipe({"-q", "run", flag, "--output", (dir / "r.jsonl").string(), "--",
+    const auto o = run_zpipe({"-q", "run", flag, "--fresh", "--output", (dir / "r.jsonl").string(), "--",
                               "zpipe-no-such-program-x5", "{}"},
                              dir, "1\n");
     EXPECT_EQ(o.code, 1) << flag;

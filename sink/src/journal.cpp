@@ -179,7 +179,7 @@ JournalScan open_journal(const Options& o, const config::Pipeline& p) {
   if (scan.torn_bytes > 0)
     spdlog::warn("sink: {}: cut a torn last line ({} bytes) left by a crash", o.output, scan.torn_bytes);
   if (scan.dropped > 0) spdlog::info("sink: {}: removed {} failed records to run again", o.output, scan.dropped);
-  spdlog::info("sink: {}: resuming with {} records already there", o.output, scan.ids.count());
+  spdlog::info("resuming: {} records already in {}", scan.ids.count(), o.output);
   return scan;
 }
 

@@ -1,5 +1,6 @@
 #include "journal_fingerprint.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -9,6 +10,8 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "zpipe/sink/sink.hpp"
 
 namespace zpipe::sink {
 
@@ -49,6 +52,45 @@ void check_journal_fingerprint(const std::string& output, std::uint64_t fingerpr
       "{}: --resume refused: its records were written by another command or task (fingerprint {}, in {}; this "
       "run's is {}); resuming would mix both in one file. Give a new --output FILE, or delete {} to start afresh",
       output, stored.empty() ? "unreadable" : stored, sidecar, expected, output));
+}
+
+namespace {
+
+std::uint64_t count_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::uint64_t lines = 0;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
+    lines += static_cast<std::uint64_t>(std::count(buffer, buffer + in.gcount(), '\n'));
+  return lines;
+}
+
+enum class Owner { unknown, this_task, another_task };
+
+Owner owner_of(const std::string& output, std::uint64_t fingerprint) {
+  std::ifstream in(fingerprint_file(output));
+  std::string stored;
+  if (!in || !std::getline(in, stored)) return Owner::unknown;
+  return stored == fmt::format("{:016x}", fingerprint) ? Owner::this_task : Owner::another_task;
+}
+
+}  // namespace
+
+void refuse_existing_output(const std::string& output, std::uint64_t fingerprint) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(output, error)) return;  // new, /dev/null, a FIFO
+  const auto size = std::filesystem::file_size(output, error);
+  if (error || size == 0) return;  // nothing to lose, nothing to mix
+  const std::uint64_t lines = count_lines(output);
+  if (owner_of(output, fingerprint) == Owner::another_task)
+    throw OutputExists(fmt::format(
+        "{} already holds {} lines of another command or task ({} bytes): give --fresh to replace it, or another "
+        "output file",
+        output, lines, size));
+  throw OutputExists(fmt::format(
+      "{} already holds {} lines ({} bytes): give --resume to continue it (only tasks without a record run), or "
+      "--fresh to replace it, or another output file",
+      output, lines, size));
 }
 
 void write_journal_fingerprint(const std::string& output, std::uint64_t fingerprint) {

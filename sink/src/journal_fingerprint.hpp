@@ -27,6 +27,10 @@ std::string fingerprint_file(const std::string& output);
 // fingerprint is only warned about.
 void check_journal_fingerprint(const std::string& output, std::uint64_t fingerprint, bool rerun_failed);
 
+// Neither --resume nor --fresh: throws OutputExists when `output` is a regular file that
+// is not empty, saying how many lines it holds and whether this task wrote them.
+void refuse_existing_output(const std::string& output, std::uint64_t fingerprint);
+
 // Writes the sidecar (through a temporary file and a rename) when `output` is a regular
 // file, as OutputLock locks only those.
 void write_journal_fingerprint(const std::string& output, std::uint64_t fingerprint);

@@ -80,6 +80,7 @@ struct Sink::State {
     // Before the journal is read (and maybe rewritten): records of another task are refused.
     const std::uint64_t fingerprint = journal_fingerprint(p.task);
     if (options.resume && !options.output.empty()) check_journal_fingerprint(options.output, fingerprint, options.resume_failed);
+    if (!options.resume && !options.fresh && !options.output.empty()) refuse_existing_output(options.output, fingerprint);
     JournalScan scan = open_journal(options, p);
     journal_max_id = scan.max_id;
     journal_born = scan.born;

@@ -103,7 +103,8 @@ void Roles::start(Role role, int index, std::vector<std::string> flags) {
   std::vector<std::string> argv = prefix_[role];
   argv.push_back(test::zpipe_binary());
   argv.insert(argv.end(), {name_of(role), "-c", file_});
-  if (role == Role::sink) argv.insert(argv.end(), {"--summary", (dir_ / "summary.json").string()});
+  // As a supervisor starts a sink: every incarnation continues the journal of its batch.
+  if (role == Role::sink) argv.insert(argv.end(), {"--resume", "--summary", (dir_ / "summary.json").string()});
   if (role == Role::worker) argv.insert(argv.end(), {"--name", t});
   argv.insert(argv.end(), flags_[role].begin(), flags_[role].end());
   argv.insert(argv.end(), flags.begin(), flags.end());

@@ -34,6 +34,11 @@ void LeaseTable::read_ahead() {
   while (const auto id = read_one()) redeliver_.push_back(*id);  // queued in input order
 }
 
+void LeaseTable::skip_done() {
+  if (!redeliver_.empty() || !leases_.empty()) return;
+  if (const auto id = read_one()) redeliver_.push_back(*id);
+}
+
 void LeaseTable::hold(core::TaskId id, const std::string& holder) {
   Lease& lease = leases_.at(id);
   if (lease.holder.empty()) ++held_;

@@ -62,6 +62,9 @@ public:
   // Reads inputs without a worker asking, up to the window, queueing them for next(): the
   // batch's size is then known as soon as it fits (a halt policy in percent needs it).
   void read_ahead();
+  // With nothing queued: reads past the inputs the sink already has, up to the first one it
+  // lacks (queued for next()) or the source's end. Costs one lease at most.
+  void skip_done();
   bool exhausted() const { return exhausted_; }
   // The source has no input yet (a pipe without a complete line); source_fd() becomes
   // readable when it may have one.

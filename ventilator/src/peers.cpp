@@ -80,6 +80,9 @@ void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
   if (again > 0) spdlog::warn("ventilator: sink (re)joined; {} tasks in flight will run again", again);
   sink = id;
   total_sent = false;  // a (re)started sink must learn the total
+  // A sink that resumed a whole batch: the source is read past what it has, so the batch
+  // ends now, without waiting for a worker to ask for a task that does not exist.
+  leases.skip_done();
   waiting_for_sink.over(sink_missing_since);
   spdlog::info("ventilator: sink '{}' joined", peers.at(id).name);
 }

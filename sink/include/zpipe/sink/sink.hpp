@@ -6,12 +6,14 @@
 // be bound, when another sink holds the output ("FILE is in use by pid N (host H)"; one
 // writer per output, see output_lock.hpp) or when it cannot be opened; run() throws
 // std::runtime_error when the output cannot be written (nothing unwritten is acked).
-// Malformed messages are counted and dropped.
+// An existing, non-empty output given neither `resume` nor `fresh` throws OutputExists
+// (a usage error: the caller must say which). Malformed messages are counted and dropped.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <memory>
 #include <string>
 
@@ -22,6 +24,13 @@
 #include "zpipe/core/types.hpp"
 
 namespace zpipe::sink {
+
+// The output file already holds records and the caller said neither resume nor fresh:
+// continuing it or replacing it silently could mix two batches or lose one.
+class OutputExists : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
 
 enum class Format {
   jsonl,  // one JSON record per task (docs/config.md lists the fields)
@@ -44,7 +53,10 @@ struct Options {
   Format format = Format::jsonl;
   bool ordered = false;    // records in input order
   std::string summary;     // optional JSON summary file ("-" = stdout, after the records)
-  bool resume = false;     // continue an existing output file (the journal) instead of truncating it
+  // An existing, non-empty output file (the journal): `resume` continues it (refused when
+  // another task wrote it), `fresh` replaces it; with neither the sink refuses it.
+  bool resume = false;
+  bool fresh = false;
   bool resume_failed = false;  // with resume: drop failed/timeout records so those tasks run again
   bool repair = false;         // with resume: remove bad journal lines instead of refusing the file
   Fsync fsync = Fsync::interval;
