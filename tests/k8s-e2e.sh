@@ -10,7 +10,8 @@
 #     then resolve as on a cluster), and the worker Deployment is played once per worker
 #     under numbered names (podman plays one pod per Deployment, whatever `replicas` says);
 #  5. starts with 2 workers, adds 2 more mid-batch, then stops one of the first with SIGTERM
-#     (a scale-down: it drains and exits 143);
+#     (a scale-down: it drains and exits 143), then kills the sink (SIGKILL) and starts it
+#     again on its volume (it continues its journal: --resume);
 #  6. checks that the sink's output on its volume holds every id exactly once, prints the
 #     batch's figures, and removes every pod, volume and the network, also when something
 #     failed.
@@ -150,8 +151,16 @@ left_with=$(podman inspect --format '{{.State.ExitCode}}' "$leaving")
 say "$at_scale_down of $total records: stopped worker 1 (SIGTERM), exit $left_with"
 [ "$left_with" = 143 ] || fail "a worker stopped with SIGTERM exited $left_with (expected 143)"
 
+# A sink pod lost mid-batch (SIGKILL) and started again on its volume: --resume continues
+# its journal, and every record must still be there once.
 sink=$(container zpipe-sink sink)
 ventilator=$(container zpipe-ventilator ventilator)
+wait_records $((total * 3 / 4)) 120
+podman kill --signal KILL "$sink" >/dev/null
+killed_with=$(timeout 30 podman wait "$sink") || fail "the killed sink did not stop"
+at_sink_kill=$(records)
+podman start "$sink" >/dev/null
+say "$at_sink_kill of $total records: killed the sink (exit $killed_with) and started it again"
 sink_exit=$(timeout 300 podman wait "$sink") || fail "the sink did not finish within 300 s"
 vent_exit=$(timeout 60 podman wait "$ventilator") || fail "the ventilator did not finish within 60 s"
 finished=$(date +%s.%N)
@@ -179,13 +188,16 @@ names = {r["worker"].split("#")[0] for r in records}
 print(f"k8s-e2e: {total} tasks, {len(records)} records, {len(set(ids))} distinct ids (1..{total}), all ok: {not bad}")
 print(f"k8s-e2e: workers: {workers} pods played (2 at start, +2 mid-batch, 1 stopped mid-batch), "
       f"{len(names)} wrote records")
-print(f"k8s-e2e: sink: {summary['wall_seconds']:.2f} s, {summary['tasks_per_second']:.1f} tasks/s; "
-      f"duplicates {summary['duplicates']}, dropped {summary['dropped']}; "
-      f"records with attempts > 1: {sum(1 for r in records if r['attempts'] > 1)}")
+# summary.json is the restarted sink's: its own run, and the batch as a whole from its journal.
+print(f"k8s-e2e: summary.json: batch {summary['batch_seconds']:.2f} s, {summary['batch_tasks_per_second']:.1f} tasks/s; "
+      f"the restarted sink found {summary['resumed']} records in its journal and wrote "
+      f"{summary['ok'] + summary['failed'] + summary['timeout'] - summary['resumed']} more; "
+      f"duplicates {summary['duplicates']} (redelivered results it already had), "
+      f"dropped {summary['dropped']}; records with attempts > 1: {sum(1 for r in records if r['attempts'] > 1)}")
 print(f"k8s-e2e: wall clock from first play to sink exit: {finished - started:.1f} s; records/s with "
       f"2 workers (from pod start) {at_scale_up / (scaled_up - started):.1f}, "
       f"with 4 {(at_scale_down - at_scale_up) / (scaled_down - scaled_up):.1f}, "
-      f"with 3 {(total - at_scale_down) / (finished - scaled_down):.1f}")
+      f"with 3 (and a sink restart) {(total - at_scale_down) / (finished - scaled_down):.1f}")
 if problems:
     print("k8s-e2e: FAILED: " + "; ".join(problems), file=sys.stderr)
     sys.exit(1)
