@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "head_node.hpp"
 #include "local_pipeline.hpp"
 #include "progress.hpp"
 #include "role_config.hpp"
@@ -132,6 +133,9 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                   "CPUs, 0 = as many as possible (" + std::to_string(kAsManyAsPossible) + ")")
       ->allow_extra_args(false);
   cmd->add_flag("-k,--keep-order", o.keep_order, "Output in input order");
+  cmd->add_option("--listen", o.listen,
+                  "[HOST:]PORT: workers of other hosts join this batch (`zpipe worker`): tasks on tcp PORT, results "
+                  "on PORT+1; a pipeline file's `bind` keys do the same");
   InputOptions& in = o.inputs;
   cmd->add_option("-a,--arg-file", in.arg_files, "Read inputs from FILE instead of stdin ('-': stdin); several -a "
                   "are several input sources, like :::: FILE")
@@ -247,6 +251,10 @@ int run_run(const RunOptions& o) {
 
     const RunOutput output(o, p, sink_options);
     LocalPipeline pipeline(p, sink_options, output.worker_output());
+    if (const auto listen = listen_addresses(o.listen, p, !o.parallel_mode)) {
+      if (o.dry_run) throw config::ConfigError("--dry-run runs nothing: it goes without --listen and `bind` keys");
+      pipeline.listen(listen->ventilator, listen->sink);
+    }
     SignalWatcher signals([&](int sig) { pipeline.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { pipeline.abort(); });
     if (o.bar || o.eta) pipeline.want_size();

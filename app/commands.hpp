@@ -39,6 +39,7 @@ struct RunOptions {
   bool line_buffer = false;            // --line-buffer: stdout line by line as it comes
   std::string joblog;                  // --joblog FILE (GNU parallel's format)
   std::string results;                 // --results DIR (GNU parallel's layout)
+  std::string listen;                  // --listen [HOST:]PORT: other hosts' workers join (head_node.hpp)
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);

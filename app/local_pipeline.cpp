@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 
 namespace zpipe::app {
 namespace {
@@ -51,6 +52,12 @@ LocalPipeline::LocalPipeline(const config::Pipeline& pipeline, sink::Options sin
 }
 
 LocalPipeline::~LocalPipeline() = default;
+
+void LocalPipeline::listen(const std::string& ventilator, const std::string& sink) {
+  vent_.also_bind(ventilator);
+  sink_.also_bind(sink);
+  spdlog::info("run: workers of other hosts join at ventilator {} and sink {}", ventilator, sink);
+}
 
 void LocalPipeline::drain(const std::string& reason) { vent_.drain(reason); }
 

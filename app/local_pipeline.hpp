@@ -29,6 +29,10 @@ public:
   LocalPipeline(const config::Pipeline& pipeline, sink::Options sink_options, worker::TaskOutput output = {});
   ~LocalPipeline();
 
+  // Before run(): the ventilator and the sink also bind these (tcp) addresses, so worker
+  // processes on other hosts join this batch beside the in-process ones (a head node).
+  void listen(const std::string& ventilator, const std::string& sink);
+
   LocalRun run();
   // Thread-safe. drain(): no more dispatch, record what is in flight, end early.
   void drain(const std::string& reason);

@@ -347,6 +347,8 @@ Sink::~Sink() = default;
 
 std::string Sink::endpoint() const { return state_->pull.get(zmq::sockopt::last_endpoint); }
 
+void Sink::also_bind(const std::string& endpoint) { core::bind(state_->pull, endpoint); }
+
 Progress Sink::progress() const {
   const State& s = *state_;
   return {s.shown_recorded.load(std::memory_order_relaxed), s.shown_failed.load(std::memory_order_relaxed),

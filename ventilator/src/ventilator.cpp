@@ -172,6 +172,8 @@ Ventilator::~Ventilator() = default;
 
 std::string Ventilator::endpoint() const { return state_->endpoint(); }
 
+void Ventilator::also_bind(const std::string& endpoint) { core::bind(state_->router, endpoint); }
+
 void Ventilator::want_size() { state_->size_wanted.store(true); }
 
 std::uint64_t Ventilator::in_flight() const { return state_->shown_in_flight.load(std::memory_order_relaxed); }

@@ -123,6 +123,9 @@ public:
   Sink& operator=(const Sink&) = delete;
 
   std::string endpoint() const;
+  // Before run(): binds one more address for results (zpipe run as a head node). Throws
+  // as the constructor does.
+  void also_bind(const std::string& endpoint);
 
   // Runs until every task of the batch is written, the ventilator halts the batch, or
   // stop() is called. Call once.

@@ -40,6 +40,10 @@ public:
 
   // The bound endpoint, with the real port when a wildcard port was asked for.
   std::string endpoint() const;
+  // Before run(): binds one more address, so workers reach the same batch both ways
+  // (zpipe run as a head node: its own workers on inproc, other hosts' on tcp). Throws as
+  // the constructor does.
+  void also_bind(const std::string& endpoint);
 
   // Runs the batch until every task is acknowledged, or until stop() is called. Call once.
   Report run();
