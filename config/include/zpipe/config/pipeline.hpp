@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -157,9 +158,15 @@ std::uint64_t task_fingerprint(const TaskSpec& task);
 
 // The exact bytes task_fingerprint hashes (FNV-1a 64); docs/fingerprint.md describes them.
 std::string task_canonical_bytes(const TaskSpec& task);
+// The task those bytes describe (a worker without a pipeline file gets them from the
+// ventilator), `use_shell` given apart as it is not in them. Throws std::invalid_argument
+// when they are not exactly one canonical task.
+TaskSpec task_from_canonical_bytes(std::string_view bytes, UseShell use_shell);
 
 // Human-readable resolved topology, printed by `zpipe check`.
 std::string describe(const Pipeline& pipeline);
+// The task as `zpipe check` shows it, e.g. "shell: echo {}".
+std::string describe_task(const TaskSpec& task);
 
 const char* to_string(Builtin builtin);
 
