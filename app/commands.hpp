@@ -38,6 +38,7 @@ struct RunOptions {
   bool line_buffer = false;            // --line-buffer: stdout line by line as it comes
   std::string joblog;                  // --joblog FILE (GNU parallel's format)
   std::string results;                 // --results DIR (GNU parallel's layout)
+  std::string unsupported;             // --pipe or --pipepart, as given: refused with the reason
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);

@@ -32,7 +32,7 @@ std::uint64_t flag_size(const std::string& flag, const std::string& text) {
 // The command line a task ran, for --joblog (the slot, {%}, is not known there: 1).
 std::string command_line(const config::TaskSpec& spec, const core::TaskResult& r) {
   const std::span<const std::string> args = r.args.empty() ? std::span(&r.input, 1) : std::span(r.args);
-  const worker::TaskArgs task{args, r.id, 1};
+  const worker::TaskArgs task{args, r.id, 1, spec.context_replace};
   switch (spec.kind) {
     case config::TaskKind::shell:
       return worker::expand_shell(spec.shell, task);
