@@ -57,6 +57,10 @@ TEST(AskTask, EveryKindOfTaskComesBackFromItsCanonicalBytes) {
     EXPECT_EQ(config::task_fingerprint(back), config::task_fingerprint(task)) << yaml;
     EXPECT_EQ(config::describe_task(back), config::describe_task(task)) << yaml;
   }
+  config::TaskSpec context = task_of("task: { shell: \"echo x{}y\" }");
+  context.context_replace = true;  // zpipe run -X / -N
+  EXPECT_TRUE(config::task_from_canonical_bytes(config::task_canonical_bytes(context), config::UseShell::automatic)
+                  .context_replace);
   const config::TaskSpec shell = task_of("task: { shell: \"echo {}\" }");
   EXPECT_EQ(config::task_from_canonical_bytes(config::task_canonical_bytes(shell), config::UseShell::always).use_shell,
             config::UseShell::always);

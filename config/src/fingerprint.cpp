@@ -4,7 +4,8 @@
 //   "zpipe-task/1", kind:u8,
 //   shell:   the command              | argv: u64 word count, then each word
 //   builtin: builtin:u8, ms (u8 present + u64), us (u8 present + u64), rounds:u32
-//   then timeout ms:u64, retries:u32, max_output:u64.
+//   then timeout ms:u64, retries:u32, max_output:u64;
+//   then, only for a task of `zpipe run -X`/`-N` (context replace), the string "context-replace".
 // `use_shell` is not: exec'd directly or through /bin/sh, a task gives the same record
 // (docs/tasks.md, "Shell or direct exec").
 // Only the fields of the task's own kind are included, so a TaskSpec built in code with stale
@@ -113,6 +114,8 @@ std::string task_canonical_bytes(const TaskSpec& task) {
   c.u64(static_cast<std::uint64_t>(task.timeout.count()));
   c.u32(task.retries);
   c.u64(static_cast<std::uint64_t>(task.max_output));
+  // The same command means other command lines with it; absent, every fingerprint stays as it was.
+  if (task.context_replace) c.string("context-replace");
   return c.take();
 }
 
@@ -152,6 +155,10 @@ TaskSpec task_from_canonical_bytes(std::string_view bytes, UseShell use_shell) {
   task.timeout = Duration(static_cast<Duration::rep>(timeout_ms));
   task.retries = r.u32();
   task.max_output = static_cast<std::size_t>(r.u64());
+  if (!r.at_end()) {
+    if (r.string() != "context-replace") throw std::invalid_argument("canonical task: unknown trailing field");
+    task.context_replace = true;
+  }
   if (!r.at_end()) throw std::invalid_argument("canonical task: trailing bytes");
   if (task_canonical_bytes(task) != bytes) throw std::invalid_argument("canonical task: not in canonical form");
   return task;
