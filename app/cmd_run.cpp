@@ -63,7 +63,11 @@ config::Pipeline parallel_pipeline(const RunOptions& o) {
   CommandInputs inputs = command_inputs(o.command, o.inputs);
   config::Pipeline p;
   p.name = "zpipe-run";
+  p.workers.count = 1;
+  p.workers.slots = o.jobs.empty() ? cpus() : jobs_from(o.jobs);
+  fill_lines(inputs, o.inputs, join(inputs.command), p.workers.slots);
   p.source = std::move(inputs.source);
+  p.task.context_replace = inputs.context_replace;
   if (o.no_shell) {
     // Each word as given is one argument: nothing is split, quoted or expanded but placeholders.
     p.task.kind = config::TaskKind::argv;
@@ -73,8 +77,6 @@ config::Pipeline parallel_pipeline(const RunOptions& o) {
     p.task.shell = join(inputs.command);
     p.task.use_shell = o.shell ? config::UseShell::always : config::UseShell::automatic;
   }
-  p.workers.count = 1;
-  p.workers.slots = o.jobs.empty() ? cpus() : jobs_from(o.jobs);
   return p;
 }
 
@@ -149,6 +151,19 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
       ->check([](const std::string& text) { return text.empty() ? std::string("the delimiter is empty") : std::string(); });
   cmd->add_option("-n,--max-args", in.max_args, "Arguments per task (the last may have fewer)")
       ->check([](const std::string& text) { return text == "0" ? std::string("must be at least 1, got 0") : std::string(); });
+  cmd->add_option("-N,--max-replace-args", in.max_replace_args,
+                  "Arguments per task, as -n, and a word of the command holding {} is repeated for each")
+      ->check([](const std::string& text) { return text == "0" ? std::string("must be at least 1, got 0") : std::string(); });
+  cmd->add_flag("-X", in.context_replace,
+                "As many arguments per task as fit on its command line (shared over the job slots at the end), "
+                "a word holding {} repeated for each");
+  cmd->add_flag("-m", in.multiple,
+                "As many arguments per task as fit on its command line (shared over the job slots at the end)");
+  cmd->add_option("--trim", in.trim,
+                  "Remove white space around each argument: n (none), l, r, lr or rl (default lr with --colsep, else n)");
+  cmd->add_option("--header", in.header,
+                  "The first value of each input source names its columns: {name} in the command stands for that "
+                  "column (REGEX or ':'; split at --colsep, TAB by default)");
   cmd->add_option("--output", o.output, "Write JSON Lines records to FILE ('-': standard output); never an input "
                   "file of the run");
   cmd->add_option("--summary", o.summary, "Write the run summary as JSON to FILE ('-': standard output, after the "
@@ -183,6 +198,9 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "lines)");
   cmd->add_option("--joblog", o.joblog, "Log each finished task to FILE in GNU parallel's format");
   cmd->add_option("--results", o.results, "Save each task's stdout and stderr in DIR/1/<input>/ (as parallel)");
+  // Declared only to be refused with a reason, rather than CLI11's "not expected".
+  for (const char* flag : {"--pipe", "--pipepart"})
+    cmd->add_flag_callback(flag, [&o, flag] { o.unsupported = flag; }, "Not supported (docs/cli.md)");
   auto* shell = cmd->add_flag("--shell", o.shell,
                               "Run every command through /bin/sh -c (by default a command with no shell syntax is "
                               "exec'd directly, with the same result)");
@@ -195,6 +213,10 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
 
 int run_run(const RunOptions& o) {
   return guarded([&] {
+    if (!o.unsupported.empty())
+      throw config::ConfigError(o.unsupported + " is not supported: zpipe gives each task arguments, not a block of "
+                                "its stdin; split the input into files first and feed one to each task, e.g. "
+                                "split -l 1000 in.txt part. && zpipe run -- 'CMD < {}' ::: part.* (docs/cli.md)");
     if (o.parallel_mode == !o.pipeline.empty()) {
       throw config::ConfigError(o.parallel_mode ? "run: give either a PIPELINE file or '-- COMMAND', not both"
                                                 : "run: give a PIPELINE file, or '-- COMMAND...' for parallel mode");
@@ -204,7 +226,7 @@ int run_run(const RunOptions& o) {
                                 " goes with '-- COMMAND' (in a pipeline file: task.use_shell, or task.argv)");
     if (const std::string flag = o.inputs.first_given(); !o.parallel_mode && !flag.empty())
       throw config::ConfigError("run: " + flag + ": -a/:::/:::: are for command mode; the pipeline file names its "
-                                "source (and --link, --colsep, -0, -d, -n go with them)");
+                                "source (and --link, --colsep, -0, -d, -n, -N, -X, -m, --trim, --header go with them)");
     config::Pipeline p = o.parallel_mode ? parallel_pipeline(o) : config::load_pipeline(o.pipeline);
     if (!o.parallel_mode && !o.jobs.empty()) p.workers.count = jobs_from(o.jobs);
     if (!o.timeout.empty()) p.task.timeout = flag_duration("--timeout", o.timeout);

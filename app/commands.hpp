@@ -40,6 +40,7 @@ struct RunOptions {
   std::string joblog;                  // --joblog FILE (GNU parallel's format)
   std::string results;                 // --results DIR (GNU parallel's layout)
   std::string listen;                  // --listen [HOST:]PORT: other hosts' workers join (head_node.hpp)
+  std::string unsupported;             // --pipe or --pipepart, as given: refused with the reason
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);

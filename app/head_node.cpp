@@ -24,9 +24,6 @@ ListenAddresses parse_listen(const std::string& text) {
 
 std::optional<ListenAddresses> listen_addresses(const std::string& listen_flag, const config::Pipeline& pipeline,
                                                 bool from_file) {
-  if (!listen_flag.empty() && !from_file)
-    throw config::ConfigError("--listen goes with a pipeline file (zpipe run P.yaml --listen PORT): a remote worker "
-                              "reads its task from that file, and a command line gives it none");
   if (!listen_flag.empty()) return parse_listen(listen_flag);
   if (from_file && (!pipeline.ventilator.address.bind.empty() || !pipeline.sink.address.bind.empty()))
     return ListenAddresses{pipeline.ventilator.address.bind_address(), pipeline.sink.address.bind_address()};

@@ -38,8 +38,9 @@ void check_overridden(const config::Endpoint& address, const char* section, cons
 
 }  // namespace
 
-void add_role_flags(CLI::App& cmd, RoleOptions& o) {
-  cmd.add_option("-c,--config", o.config, "Pipeline file (YAML)")->required()->check(CLI::ExistingFile);
+void add_role_flags(CLI::App& cmd, RoleOptions& o, bool config_required) {
+  CLI::Option* config = cmd.add_option("-c,--config", o.config, "Pipeline file (YAML)")->check(CLI::ExistingFile);
+  if (config_required) config->required();
   cmd.add_option("--ventilator", o.ventilator,
                  "Ventilator endpoint, overriding the file and $ZPIPE_VENTILATOR (e.g. tcp://host:5557)");
   cmd.add_option("--sink", o.sink, "Sink endpoint, overriding the file and $ZPIPE_SINK (e.g. tcp://host:5558)");
@@ -62,11 +63,21 @@ std::optional<config::Duration> connect_timeout(const RoleOptions& o) {
 }
 
 config::Pipeline load_role_pipeline(const RoleOptions& o) {
-  config::Pipeline p = config::load_pipeline(o.config);
+  config::Pipeline p;
+  if (o.config.empty()) {
+    p.name = "(the ventilator's)";
+    p.ventilator.address = {};  // from the flags or the environment only
+    p.sink.address = {};
+  } else {
+    p = config::load_pipeline(o.config);
+  }
   if (o.ventilator.empty()) endpoint_from_environment(p.ventilator.address, "ZPIPE_VENTILATOR");
   if (o.sink.empty()) endpoint_from_environment(p.sink.address, "ZPIPE_SINK");
   override_endpoint(p.ventilator.address, "--ventilator", o.ventilator);
   override_endpoint(p.sink.address, "--sink", o.sink);
+  if (o.config.empty() && (p.ventilator.address.endpoint.empty() || p.sink.address.endpoint.empty()))
+    throw config::ConfigError("without -c FILE a worker needs --ventilator URL and --sink URL (or ZPIPE_VENTILATOR "
+                              "and ZPIPE_SINK): it asks the ventilator what to run");
   check_overridden(p.ventilator.address, "ventilator", o.ventilator.empty() ? "ZPIPE_VENTILATOR" : "--ventilator");
   check_overridden(p.sink.address, "sink", o.sink.empty() ? "ZPIPE_SINK" : "--sink");
   if (p.ventilator.address.bind_address() == p.sink.address.bind_address())

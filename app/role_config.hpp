@@ -9,10 +9,13 @@
 
 namespace zpipe::app {
 
-void add_role_flags(CLI::App& cmd, RoleOptions& options);
+// `-c FILE` is optional only for a worker, which can ask the ventilator what to run.
+void add_role_flags(CLI::App& cmd, RoleOptions& options, bool config_required = true);
 
 // Throws config::ConfigError naming the flag when an override is not a ZeroMQ endpoint.
-// An override replaces both `endpoint` and `bind` of that section.
+// An override replaces both `endpoint` and `bind` of that section. Without a file (a
+// worker): a default pipeline whose endpoints must come from the flags or environment,
+// and whose task the caller asks the ventilator for.
 config::Pipeline load_role_pipeline(const RoleOptions& options);
 
 // A duration flag's value; throws config::ConfigError naming the flag when it is not one.

@@ -1,6 +1,11 @@
 #include "run_inputs.hpp"
 
+#include "run_header.hpp"
+#include "zpipe/worker/placeholders.hpp"
+
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <regex>
 
 namespace zpipe::app {
@@ -8,12 +13,8 @@ namespace {
 
 using config::ConfigError;
 
-bool is_marker(const std::string& word) {
-  // parallel's :::+ and ::::+ link one source to the one before; zpipe has only --link.
-  if (word == ":::+" || word == "::::+")
-    throw ConfigError("run: '" + word + "' is not supported: use --link to pair every input source");
-  return word == ":::" || word == "::::";
-}
+// ::: and :::: start a source; :::+ and ::::+ one paired with the source before it.
+bool is_marker(const std::string& word) { return word == ":::" || word == "::::" || word == ":::+" || word == "::::+"; }
 
 // A file of arguments (-a, ::::) must be there before anything starts, as in parallel.
 config::LinesSource arg_file(const std::string& flag, const std::string& path, const std::string& delimiter) {
@@ -59,6 +60,11 @@ std::string InputOptions::first_given() const {
   if (null) return "-0";
   if (!delimiter.empty()) return "-d";
   if (max_args > 0) return "-n";
+  if (max_replace_args > 0) return "-N";
+  if (context_replace) return "-X";
+  if (multiple) return "-m";
+  if (!trim.empty()) return "--trim";
+  if (!header.empty()) return "--header";
   return "";
 }
 
@@ -105,30 +111,54 @@ std::string parse_delimiter(const std::string& text) {
 CommandInputs command_inputs(const std::vector<std::string>& words, const InputOptions& options) {
   const std::string delimiter = delimiter_of(options);
   if (!options.colsep.empty()) check_colsep(options.colsep);
+  if (options.max_args > 0 && options.max_replace_args > 0) throw ConfigError("run: -n and -N: give one of them");
+  if (options.context_replace && options.multiple) throw ConfigError("run: -X and -m: give one of them");
+  if (options.header == "0")
+    throw ConfigError("run: --header 0 (replacement strings named after the files) is not supported: give the files "
+                      "a header line, or use {1} {2} ...");
+  // As parallel: --header splits at TAB unless --colsep says otherwise, and only an explicit
+  // --colsep trims white space by default.
+  const std::string colsep = options.colsep.empty() && !options.header.empty() ? "\t" : options.colsep;
+  const std::string trim = !options.trim.empty() ? options.trim : options.colsep.empty() ? "n" : "lr";
+  if (trim != "n" && trim != "l" && trim != "r" && trim != "lr" && trim != "rl")
+    throw ConfigError("run: --trim '" + trim + "': give one of n, l, r, lr, rl");
 
   CommandInputs result;
   std::vector<config::InputSource> inputs;
   for (const std::string& file : options.arg_files) inputs.emplace_back(std::in_place_type<config::LinesSource>, arg_file("-a", file, delimiter));
 
+  std::vector<bool> linked(inputs.size(), false);
+  const std::size_t after_command = inputs.size();
   auto word = words.begin();
   for (; word != words.end() && !is_marker(*word); ++word) result.command.push_back(*word);
   while (word != words.end()) {
     const std::string marker = *word++;
+    // As in parallel, a first :::+ after the command has nothing to pair with (not an -a).
+    const bool link_previous = marker.back() == '+' && inputs.size() > after_command;
     std::vector<std::string> group;
     for (; word != words.end() && !is_marker(*word); ++word) group.push_back(*word);
-    if (marker == ":::") {
+    if (marker == ":::" || marker == ":::+") {
       config::ItemsSource items;
       items.items = std::move(group);
       inputs.emplace_back(std::in_place_type<config::ItemsSource>, std::move(items));
+      linked.push_back(link_previous);
       continue;
     }
-    if (group.empty()) throw ConfigError("run: '::::' with no file after it");
-    for (const std::string& file : group) inputs.emplace_back(std::in_place_type<config::LinesSource>, arg_file("::::", file, delimiter));
+    if (group.empty()) throw ConfigError("run: '" + marker + "' with no file after it");
+    for (const std::string& file : group) {
+      inputs.emplace_back(std::in_place_type<config::LinesSource>, arg_file(marker, file, delimiter));
+      linked.push_back(link_previous);  // ::::+ f g: each file paired with the source before it
+    }
   }
   if (result.command.empty()) throw ConfigError("run: nothing after '--': give the command to run");
   if (inputs.empty()) inputs.emplace_back(std::in_place_type<config::LinesSource>, arg_file("stdin", "-", delimiter));
+  if (!options.header.empty()) apply_header(inputs, result.command, colsep);
 
-  const bool arg_lists = inputs.size() > 1 || options.max_args > 1 || !options.colsep.empty();
+  result.context_replace = options.context_replace || options.max_replace_args > 0;
+  const std::uint32_t max_args = std::max(options.max_args, options.max_replace_args);
+  const bool fill = options.context_replace || options.multiple;
+  const bool arg_lists =
+      inputs.size() > 1 || max_args > 1 || !colsep.empty() || trim != "n" || result.context_replace || fill;
   if (!arg_lists) {
     if (auto* lines = std::get_if<config::LinesSource>(&inputs.front())) {
       result.source = std::move(*lines);
@@ -139,11 +169,22 @@ CommandInputs command_inputs(const std::vector<std::string>& words, const InputO
   }
   config::ArgsSource args;
   args.inputs = std::move(inputs);
+  if (std::find(linked.begin(), linked.end(), true) != linked.end()) args.linked_to_previous = std::move(linked);
   args.link = options.link;
-  args.colsep = options.colsep;
-  args.max_args = std::max<std::uint32_t>(1, options.max_args);
+  args.colsep = colsep;
+  args.trim_left = trim.find('l') != std::string::npos;
+  args.trim_right = trim.find('r') != std::string::npos;
+  // -X/-m without -n/-N: as many as fit on the line (fill_lines).
+  args.max_args = max_args > 0 ? max_args : fill ? std::numeric_limits<std::uint32_t>::max() : 1;
   result.source = std::move(args);
   return result;
+}
+
+void fill_lines(CommandInputs& inputs, const InputOptions& options, const std::string& command, unsigned slots) {
+  auto* args = std::get_if<config::ArgsSource>(&inputs.source);
+  if (args == nullptr || !(options.context_replace || options.multiple)) return;
+  const worker::LineShape shape = worker::line_shape(command, inputs.context_replace);
+  args->fill = config::LineFill{kMaxCommandLine, shape.fixed, shape.copies, shape.per_arg, slots};
 }
 
 }  // namespace zpipe::app

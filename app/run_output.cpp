@@ -13,7 +13,7 @@
 namespace zpipe::app {
 namespace {
 
-// What a pipeline file allows for task.max_output: a JSON record is one line in memory.
+// What a pipeline file allows for task.max_output (its results may cross tcp whole).
 constexpr std::uint64_t kMaxRecordOutput = std::uint64_t{1} << 30;
 
 // A size as GNU parallel writes one too: K, M, G are powers of 1024 and k, m, g of 1000
@@ -32,7 +32,7 @@ std::uint64_t flag_size(const std::string& flag, const std::string& text) {
 // The command line a task ran, for --joblog (the slot, {%}, is not known there: 1).
 std::string command_line(const config::TaskSpec& spec, const core::TaskResult& r) {
   const std::span<const std::string> args = r.args.empty() ? std::span(&r.input, 1) : std::span(r.args);
-  const worker::TaskArgs task{args, r.id, 1};
+  const worker::TaskArgs task{args, r.id, 1, spec.context_replace};
   switch (spec.kind) {
     case config::TaskKind::shell:
       return worker::expand_shell(spec.shell, task);
@@ -58,16 +58,19 @@ RunOutput::RunOutput(const RunOptions& o, config::Pipeline& p, sink::Options& si
   if (o.line_buffer && (o.keep_order || !o.results.empty()))
     throw config::ConfigError(std::string("--line-buffer prints lines as they come: it does not go with ") +
                               (o.keep_order ? "-k" : "--results"));
+  // Command mode keeps every byte by default, on stdout and in records alike (a record's
+  // output beyond memory is copied from its spill file into the line, a piece at a time). A
+  // pipeline file keeps its task.max_output, which bounds what crosses tcp too.
   if (!o.max_output.empty()) {
     p.task.max_output = flag_size("--max-output", o.max_output);
-    if (!text && p.task.max_output > kMaxRecordOutput)
-      throw config::ConfigError("--max-output: '" + o.max_output + "' is too large for JSON records (at most 1GiB: a "
-                                "record is one line in memory)");
-  } else if (text) {
+    if (!o.parallel_mode && !text && p.task.max_output > kMaxRecordOutput)
+      throw config::ConfigError("--max-output: '" + o.max_output + "' is too large for a pipeline file's records (at "
+                                "most 1GiB, as task.max_output)");
+  } else if (o.parallel_mode) {
     p.task.max_output = std::numeric_limits<std::size_t>::max();  // what is beyond memory is spilled
   }
   if (o.parallel_mode) sink.cut_limit_name = "--max-output";
-  if (text) {
+  if (o.parallel_mode || text) {
     sink.spills = &spills_;
     worker_.spills = &spills_;
   }

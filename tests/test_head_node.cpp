@@ -97,12 +97,5 @@ TEST(HeadNode, AListenPortInUseFailsBeforeAnyTaskRuns) {
   holder.signal(SIGKILL);
 }
 
-TEST(HeadNode, ListenWithACommandLineIsRefusedForNow) {
-  TempDir dir;
-  const Outcome o = run_zpipe({"run", "--listen", "5557", "--", "echo", "{}"}, dir, "1\n", 10s);
-  EXPECT_EQ(o.code, 2) << o.err;
-  EXPECT_NE(o.err.find("--listen goes with a pipeline file"), std::string::npos) << o.err;
-}
-
 }  // namespace
 }  // namespace zpipe

@@ -25,7 +25,7 @@ TEST(Hostile, GigabyteOfOutputIsCutAtMaxOutputInSmallMemory) {
   TempDir dir;
   const auto out = dir / "o.jsonl";
   const auto o = test::run_zpipe(
-      {"run", "-j", "2", "--output", out.string(), "--",
+      {"run", "-j", "2", "--output", out.string(), "--max-output", "1M", "--",
        "if [ {} = err ]; then yes | head -c 300000000 >&2; else yes | head -c 1000000000; fi"},
       dir, "out\nerr\n", 60s);
   EXPECT_EQ(o.code, 0) << o.err;
@@ -40,7 +40,7 @@ TEST(Hostile, GigabyteOfOutputIsCutAtMaxOutputInSmallMemory) {
     EXPECT_EQ(r["truncated"], true);
     const bool err = r["input"] == "err";
     const std::string stream = r[err ? "stderr" : "output"].get<std::string>();
-    EXPECT_EQ(stream.size(), 1u << 20) << "default max_output is 1 MiB";
+    EXPECT_EQ(stream.size(), 1u << 20) << "--max-output 1M";
     EXPECT_TRUE(stream == expected) << "the first 1 MiB, unchanged";
     EXPECT_EQ(r[err ? "output" : "stderr"], "");
   }

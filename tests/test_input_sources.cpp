@@ -5,12 +5,16 @@
 
 #include <unistd.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "test_support.hpp"
 #include "zpipe/ventilator/source.hpp"
 
 namespace zpipe {
 namespace {
 
+using test::TempDir;
 using ventilator::Next;
 
 // A pipe whose read end a source opens as /proc/self/fd/N (a stream that can say `later`).
@@ -101,6 +105,82 @@ TEST(InputSources, AProductStreamsItsFirstSourceAndWaitsForTheOthers) {
   first.close_writer();
   EXPECT_EQ(drain(*source, &waiting), (std::vector<std::string>{"b|1", "b|2"}));
   EXPECT_FALSE(waiting);
+}
+
+TEST(InputSources, PairedSourcesAreReadInStepAndTheShorterEndsThem) {
+  // `:::: A ::::+ B ::: x y`: the first group (A, B paired) is streamed, one value of each
+  // at a time, and what one gave is kept while the other waits.
+  Pipe a, b;
+  config::ArgsSource spec;
+  spec.inputs.emplace_back(std::in_place_type<config::LinesSource>, config::LinesSource{a.path(), "\n", false});
+  spec.inputs.emplace_back(std::in_place_type<config::LinesSource>, config::LinesSource{b.path(), "\n", false});
+  spec.inputs.emplace_back(std::in_place_type<config::ItemsSource>, config::ItemsSource{{"x", "y"}});
+  spec.linked_to_previous = {false, true, false};
+  const config::Source held = spec;  // an items source reads the pipeline's items in place
+  auto source = ventilator::open_source(held);
+  a.write("a1\na2\na3\n");
+  bool waiting = false;
+  EXPECT_TRUE(drain(*source, &waiting).empty());
+  EXPECT_TRUE(waiting) << "a1 waits for its pair";
+  b.write("b1\n");
+  EXPECT_EQ(drain(*source, &waiting), (std::vector<std::string>{"a1|b1|x", "a1|b1|y"}));
+  EXPECT_TRUE(waiting);
+  b.write("b2\n");
+  b.close_writer();
+  a.close_writer();
+  EXPECT_EQ(drain(*source, &waiting), (std::vector<std::string>{"a2|b2|x", "a2|b2|y"})) << "a3 has no pair";
+  EXPECT_FALSE(waiting);
+}
+
+config::ArgsSource items(std::vector<std::string> values) {
+  config::ArgsSource spec;
+  spec.inputs.emplace_back(std::in_place_type<config::ItemsSource>, config::ItemsSource{std::move(values)});
+  return spec;
+}
+
+// What the source for `spec` gives; the spec is kept while it is read (an items source
+// reads the pipeline's items in place).
+std::vector<std::string> all_of(const config::ArgsSource& spec) {
+  const config::Source held = spec;
+  return drain(*ventilator::open_source(held));
+}
+
+TEST(InputSources, FillTakesWhatFitsOnTheLineAndSpreadsTheLastOverTheSlots) {
+  // -m: each one-byte argument costs 2 (itself and a space), the line holds 6 bytes.
+  config::ArgsSource spec = items({"1", "2", "3", "4", "5"});
+  spec.max_args = std::numeric_limits<std::uint32_t>::max();
+  spec.fill = config::LineFill{6, 0, 1, 1, 2};
+  // 4 does not fit beside 1 2 3; the input ends within the next task, whose two arguments
+  // are then shared over the 2 slots, as parallel does.
+  EXPECT_EQ(all_of(spec), (std::vector<std::string>{"1|2|3", "4", "5"}));
+
+  config::ArgsSource spread = items({"a", "b", "c", "d", "e"});
+  spread.max_args = std::numeric_limits<std::uint32_t>::max();
+  spread.fill = config::LineFill{1000, 0, 1, 1, 2};
+  EXPECT_EQ(all_of(spread), (std::vector<std::string>{"a|b|c", "d|e"}));
+  // An argument quoted for the shell costs its quotes: 'a b' is 5 bytes, and a space.
+  config::ArgsSource quoted = items({"a b", "c", "d"});
+  quoted.max_args = std::numeric_limits<std::uint32_t>::max();
+  quoted.fill = config::LineFill{8, 0, 1, 1, 1};
+  EXPECT_EQ(all_of(quoted), (std::vector<std::string>{"a b|c", "d"}));
+}
+
+TEST(InputSources, TrimRemovesWhiteSpaceAroundEachColumn) {
+  config::ArgsSource spec = items({" a ,\tb\t", " c"});
+  spec.colsep = ",";
+  spec.trim_left = true;
+  EXPECT_EQ(all_of(spec), (std::vector<std::string>{"a |b\t", "c"}));
+  spec.trim_right = true;
+  EXPECT_EQ(all_of(spec), (std::vector<std::string>{"a|b", "c"}));
+}
+
+TEST(InputSources, AHeaderReadAlreadyIsSkipped) {
+  TempDir dir;
+  test::write_file(dir / "h.tsv", "name\nann\nbob\n");
+  config::ArgsSource spec;
+  spec.inputs.emplace_back(std::in_place_type<config::LinesSource>,
+                           config::LinesSource{(dir / "h.tsv").string(), "\n", true});
+  EXPECT_EQ(all_of(spec), (std::vector<std::string>{"ann", "bob"}));
 }
 
 TEST(InputSources, ANulDelimitedFileIsReadAgainByItsDelimiter) {

@@ -3,7 +3,7 @@
 // record exactly once while workers join mid-batch, a worker host's cable is cut and
 // plugged back, a worker is stopped with SIGTERM, and the sink moves to another host (its
 // name now resolves to another address, as a Service IP that changed). Then `zpipe run` as
-// a head node with workers on two other hosts. Needs root; skips saying why without it.
+// a head node with workers on two other hosts, one of them without the pipeline file. Needs root; skips saying why without it.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -127,7 +127,9 @@ TEST_F(MultiHost, RunOnAHeadNodeSharesItsBatchWithWorkersOfOtherHosts) {
   const std::string file = (dir / "p.yaml").string();
   Child head = start_on(hosts, "head", {"run", file}, "head");
   Child w1 = start_on(hosts, "w1", {"worker", "-c", file, "--name", "w1"}, "w1");
-  Child w2 = start_on(hosts, "w2", {"worker", "-c", file, "--name", "w2"}, "w2");
+  // w2 has no pipeline file: it asks the head node what to run.
+  Child w2 = start_on(hosts, "w2", {"worker", "--ventilator", "tcp://head:5557", "--sink", "tcp://head:5558", "--name", "w2"},
+                      "w2");
   EXPECT_EQ(head.wait(60s), 0) << read_file(dir / "head.err");
   EXPECT_EQ(w1.wait(10s), 0) << read_file(dir / "w1.err");
   EXPECT_EQ(w2.wait(10s), 0) << read_file(dir / "w2.err");

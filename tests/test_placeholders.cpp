@@ -118,7 +118,7 @@ TEST(ExpandArgv, PlaceholderInAnyWordSuppressesAppend) {
 
 // --- argument lists (zpipe run with several inputs, -n, --colsep), positional and {%} ---
 
-TaskArgs task_of(const Words& args, std::uint64_t id = 1, unsigned slot = 1) { return TaskArgs{args, id, slot}; }
+TaskArgs task_of(const Words& args, std::uint64_t id = 1, unsigned slot = 1) { return TaskArgs{args, id, slot, false}; }
 
 TEST(ExpandPositional, NumbersFromOneAndFromTheEnd) {
   const Words args{"a", "b c", "d"};
@@ -160,6 +160,39 @@ TEST(ExpandArgumentList, WithoutPlaceholderEveryArgumentIsAppended) {
 TEST(ExpandSlot, IsTheSlotNumber) {
   EXPECT_EQ(expand_shell("echo {%} {#}", task_of({"a"}, 12, 3)), "echo 3 12");
   EXPECT_EQ(expand_argv({"echo", "{%}"}, task_of({"a"}, 1, 2)), (Words{"echo", "2"}));
+}
+
+// --- -X and -N: GNU parallel's context replace ------------------------------------------
+
+TaskArgs repeating(const Words& args, std::uint64_t id = 1) { return TaskArgs{args, id, 1, true}; }
+
+TEST(ExpandContextReplace, AWordHoldingBracesIsRepeatedPerArgument) {
+  // parallel -X echo 'x{}y z{}w' ::: a b  ->  echo xay xby zaw zbw
+  EXPECT_EQ(expand_shell("echo x{}y z{}w", repeating({"a", "b"})), "echo xay xby zaw zbw");
+  EXPECT_EQ(expand_shell("echo x{}y", repeating({"a b", "c'd"})), "echo x'a b'y x'c'\\''d'y");
+  EXPECT_EQ(expand_shell("echo {.}.{}", repeating({"d/a.1", "b"})), "echo d/a.d/a.1 b.b");
+}
+
+TEST(ExpandContextReplace, OtherWordsAndPositionalsAreNotRepeated) {
+  // {1} is argument 1 of the whole list, in a repeated word too; {#} is the task's.
+  EXPECT_EQ(expand_shell("echo {1} {#} x{1}y{}", repeating({"a", "b"}, 7)), "echo a 7 xaya xayb");
+  EXPECT_EQ(expand_shell("echo\t-n  x{}", repeating({"a", "b"})), "echo\t-n  xa xb") << "white space kept";
+  EXPECT_EQ(expand_shell("echo", repeating({"a", "b"})), "echo a b") << "appended as without -X";
+}
+
+TEST(ExpandContextReplace, AnArgvWordBecomesOneWordPerArgument) {
+  EXPECT_EQ(expand_argv({"echo", "-x{}", "{1}"}, repeating({"a b", "c"})), (Words{"echo", "-xa b", "-xc", "a b"}));
+}
+
+TEST(LineShape, CountsTheCopiesOfAnArgumentAndWhatEachAdds) {
+  const LineShape appended = line_shape("echo", false);
+  EXPECT_EQ(appended.copies, 1u);
+  EXPECT_EQ(appended.per_arg, 1u) << "a space";
+  const LineShape twice = line_shape("echo {} {2}", false);
+  EXPECT_EQ(twice.copies, 2u);
+  const LineShape context = line_shape("echo x{}y", true);
+  EXPECT_EQ(context.per_arg, 4u + 1u + 1u) << "the word again (4 bytes) and its space, and a space per copy";
+  EXPECT_GE(line_shape("echo {#}", false).fixed, 20u) << "a task id's digits";
 }
 
 }  // namespace

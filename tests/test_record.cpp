@@ -98,5 +98,19 @@ TEST(Record, EveryByteIsFoundAtEveryOffset) {
   }
 }
 
+// A spilled output reaches the record in pieces (1 MiB reads, after the bytes in memory):
+// a UTF-8 sequence cut between two pieces must come out as it does from one whole string.
+TEST(Record, PiecesGiveTheSameStringAsTheWhole) {
+  const std::string text = std::string("a\xe2\x82\xac\xf0\x9f\x98\x80\xc3\xa9") + "\xe2\x82" + "x\xff\xc3" + "\"\n" +
+                           "\xf0\x9f\x98";  // valid sequences, cut ones, a stray byte, one cut at the very end
+  for (std::size_t size = 1; size <= text.size(); ++size) {
+    std::string pieces;
+    JsonStringPieces json(pieces);
+    for (std::size_t at = 0; at < text.size(); at += size) json.append(std::string_view(text).substr(at, size));
+    json.finish();
+    EXPECT_EQ(pieces, json_string(text)) << "pieces of " << size;
+  }
+}
+
 }  // namespace
 }  // namespace zpipe::sink

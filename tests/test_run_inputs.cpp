@@ -39,6 +39,14 @@ TEST(RunInputs, LinkPairsTheSourcesAndTheShorterWrap) {
   EXPECT_EQ(run_k({"--xapply", "--", "echo", ":::", "a", "b", ":::", "1", "2"}, dir), "a 1\nb 2\n");
 }
 
+TEST(RunInputs, PlusPairsASourceWithThePreviousOneAndTheShorterEndsThePairs) {
+  TempDir dir;
+  EXPECT_EQ(run_k({"--", "echo", ":::", "a", "b", "c", ":::+", "1", "2"}, dir), "a 1\nb 2\n");
+  // The first group streamed from stdin (its pairs read in step), the second held.
+  EXPECT_EQ(run_k({"--", "echo", "::::", "-", ":::+", "1", "2", "3", ":::", "X", "Y", ":::+", "x", "y"}, dir, "p\nq\n"),
+            "p 1 X x\np 1 Y y\nq 2 X x\nq 2 Y y\n");
+}
+
 TEST(RunInputs, QuadColonAndSeveralArgFilesAreSourcesInOrder) {
   TempDir dir;
   test::write_file(dir / "f.txt", "f1\nf2\n");
@@ -170,7 +178,9 @@ TEST(RunInputs, BadInputFlagsAreRefusedByName) {
   expect_refused({"--", "echo", "::::", (dir / "missing.txt").string()}, ":::: " + (dir / "missing.txt").string() + ": no such file");
   expect_refused({"-a", (dir / "missing.txt").string(), "--", "echo"}, "-a " + (dir / "missing.txt").string() + ": no such file");
   expect_refused({"--", "echo", "::::"}, "'::::' with no file after it");
-  expect_refused({"--", "echo", ":::", "a", ":::+", "b"}, "':::+' is not supported");
+  expect_refused({"--", "echo", ":::", "a", "::::+"}, "'::::+' with no file after it");
+  expect_refused({"--pipe", "--", "wc", "-l"}, "--pipe is not supported: zpipe gives each task arguments");
+  expect_refused({"--pipepart", "-a", "x", "--", "wc", "-l"}, "--pipepart is not supported");
   expect_refused({"-0", "-d", ",", "--", "echo"}, "-0/--null and -d/--delimiter");
   expect_refused({"--colsep", "(", "--", "echo"}, "--colsep '(' is not a regular expression");
   expect_refused({"--colsep", "x*", "--", "echo"}, "matches the empty string");

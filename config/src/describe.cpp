@@ -128,4 +128,6 @@ std::string describe(const Pipeline& pipeline) {
   return out.str();
 }
 
+std::string describe_task(const TaskSpec& task) { return task_text(task); }
+
 }  // namespace zpipe::config

@@ -33,6 +33,8 @@ constexpr MsgType type_of() {
   if constexpr (std::is_same_v<T, Done>) return MsgType::done;
   if constexpr (std::is_same_v<T, Total>) return MsgType::total;
   if constexpr (std::is_same_v<T, Results>) return MsgType::results;
+  if constexpr (std::is_same_v<T, AskTask>) return MsgType::ask_task;
+  if constexpr (std::is_same_v<T, TaskDefinition>) return MsgType::task_definition;
 }
 
 template <typename Items>
@@ -99,6 +101,12 @@ void write_body(ByteWriter& w, const Welcome& m) {
   w.u32(m.liveness);
 }
 void write_body(ByteWriter& w, const Refuse& m) { w.bytes(m.reason); }
+void write_body(ByteWriter&, const AskTask&) {}
+void write_body(ByteWriter& w, const TaskDefinition& m) {
+  w.u64(m.fingerprint);
+  w.u8(m.always_shell ? 1 : 0);
+  w.bytes(m.canonical);
+}
 void write_body(ByteWriter& w, const Tasks& m) {
   const bool as_list = any_args(m.items);
   w.u32(static_cast<std::uint32_t>(m.items.size()));
@@ -345,6 +353,16 @@ Decoded decode(std::string_view header, std::string_view body) {
       return finish(r, m);
     }
     case MsgType::refuse: return finish(r, Refuse{std::string(r.bytes())});
+    case MsgType::ask_task: return finish(r, AskTask{});
+    case MsgType::task_definition: {
+      TaskDefinition m;
+      m.fingerprint = r.u64();
+      const std::uint8_t always = r.u8();
+      if (always > 1) return fail("task_definition: shell flag is not 0 or 1");
+      m.always_shell = always == 1;
+      m.canonical = std::string(r.bytes());
+      return finish(r, m);
+    }
     case MsgType::tasks: return decode_tasks(r, false);
     case MsgType::arg_tasks: return decode_tasks(r, true);
     case MsgType::done: return finish(r, Done{});
@@ -385,6 +403,8 @@ const char* to_string(MsgType type) {
     case MsgType::total: return "total";
     case MsgType::results: return "results";
     case MsgType::arg_results: return "arg_results";
+    case MsgType::ask_task: return "ask_task";
+    case MsgType::task_definition: return "task_definition";
   }
   return "unknown";
 }

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 
 namespace zpipe::sink {
 namespace {
@@ -75,10 +76,26 @@ void append_ms(std::string& out, std::uint64_t us) {
   out.append(digits, static_cast<std::size_t>(n));
 }
 
-}  // namespace
+// The length a UTF-8 sequence starting with byte `c` would have, 0 if `c` starts none.
+std::size_t utf8_expected(unsigned char c) {
+  if (c >= 0xC2 && c <= 0xDF) return 2;
+  if (c >= 0xE0 && c <= 0xEF) return 3;
+  if (c >= 0xF0 && c <= 0xF4) return 4;
+  return 0;
+}
 
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
+// True when s[i..] is the beginning of a UTF-8 sequence that the next piece may complete.
+bool cut_sequence(std::string_view s, std::size_t i) {
+  const std::size_t n = utf8_expected(static_cast<unsigned char>(s[i]));
+  if (n == 0 || i + n <= s.size()) return false;
+  for (std::size_t k = i + 1; k < s.size(); ++k)
+    if ((static_cast<unsigned char>(s[k]) & 0xC0) != 0x80) return false;
+  return true;
+}
+
+// Escapes `s` into `out` (no quotes) and returns how many bytes it took: all of them, unless
+// `more` follows and `s` ends inside a UTF-8 sequence, which is then left for the next piece.
+std::size_t escape_json(std::string& out, std::string_view s, bool more) {
   std::size_t i = 0;
   while (i < s.size()) {
     // Copy the longest run that needs no escaping in one append.
@@ -91,6 +108,8 @@ void append_json_string(std::string& out, std::string_view s) {
       if (const std::size_t n = utf8_sequence(s, i)) {
         out.append(s.data() + i, n);
         i += n;
+      } else if (more && cut_sequence(s, i)) {
+        return i;
       } else {
         out.append("\\udc");
         out.push_back(kHex[c >> 4]);
@@ -114,10 +133,60 @@ void append_json_string(std::string& out, std::string_view s) {
     }
     ++i;
   }
+  return i;
+}
+
+// A stream's bytes in the result, then its spilled rest, as one JSON string; `drain` is
+// offered the record after every piece, so a spilled output passes through memory a piece
+// at a time.
+void append_stream(std::string& out, std::string_view memory, const core::SpillFile* spilled,
+                   const std::function<void()>& drain) {
+  if (spilled == nullptr || !spilled->is_open() || spilled->size() == 0) return append_json_string(out, memory);
+  JsonStringPieces json(out);
+  json.append(memory);
+  if (drain) drain();
+  spilled->read([&](std::string_view piece) {
+    json.append(piece);
+    if (drain) drain();
+  });
+  json.finish();
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  escape_json(out, s, false);
   out.push_back('"');
 }
 
-void append_record(std::string& out, const core::TaskResult& r, std::string_view worker) {
+JsonStringPieces::JsonStringPieces(std::string& out) : out_(out) { out_.push_back('"'); }
+
+void JsonStringPieces::append(std::string_view piece) {
+  if (!held_.empty()) {
+    // The held bytes need at most three more to be decided: a sequence is four bytes at most.
+    const std::size_t had = held_.size();
+    held_.append(piece.substr(0, 4));
+    const std::size_t took = escape_json(out_, held_, true);
+    if (took < had) {  // still cut: `piece` was shorter than what the sequence needs
+      held_.erase(0, took);
+      return;
+    }
+    piece.remove_prefix(took - had);
+    held_.clear();
+  }
+  const std::size_t took = escape_json(out_, piece, true);
+  held_.assign(piece.substr(took));
+}
+
+void JsonStringPieces::finish() {
+  escape_json(out_, held_, false);
+  held_.clear();
+  out_.push_back('"');
+}
+
+void append_record(std::string& out, const core::TaskResult& r, std::string_view worker,
+                   const core::SpilledStreams* spilled, const std::function<void()>& drain) {
   out.append("{\"id\":");
   append_u64(out, r.id);
   out.append(",\"input\":");
@@ -144,9 +213,9 @@ void append_record(std::string& out, const core::TaskResult& r, std::string_view
   out.append(",\"worker\":");
   append_json_string(out, worker);
   out.append(",\"output\":");
-  append_json_string(out, r.output);
+  append_stream(out, r.output, spilled != nullptr ? &spilled->out : nullptr, drain);
   out.append(",\"stderr\":");
-  append_json_string(out, r.error);
+  append_stream(out, r.error, spilled != nullptr ? &spilled->err : nullptr, drain);
   out.append(",\"ms\":");
   append_ms(out, r.duration_us);
   if (r.truncated) out.append(",\"truncated\":true");

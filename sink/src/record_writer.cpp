@@ -62,8 +62,12 @@ class JsonlWriter final : public RecordWriter {
 public:
   static constexpr std::size_t kBuffer = 1 << 20;
   JsonlWriter(const std::string& path, bool append) : out_(path, append) { buffer_.reserve(kBuffer + 4096); }
-  void write(const core::TaskResult& result, std::string_view worker, const RecordExtras&) override {
-    append_record(buffer_, result, worker);
+  void write(const core::TaskResult& result, std::string_view worker, const RecordExtras& extras) override {
+    // A spilled output is copied into the record a piece at a time, the buffer passed on as
+    // it fills: the record is one line, but never all in memory.
+    append_record(buffer_, result, worker, extras.spilled, [this] {
+      if (buffer_.size() >= kBuffer) drain();
+    });
     buffer_.push_back('\n');
     if (buffer_.size() >= kBuffer) drain();
   }

@@ -124,9 +124,18 @@ void Ventilator::State::on_bye(const std::string& id, const Peer& peer, const co
   }
 }
 
+// A worker without a pipeline file learns the task here, then says hello with its
+// fingerprint like any other (docs/protocol.md, ask_task).
+void Ventilator::State::answer_ask_task(const std::string& id) {
+  const config::TaskSpec& task = pipeline.task;
+  send_to(id, core::TaskDefinition{config::task_fingerprint(task), task.use_shell == config::UseShell::always,
+                                   config::task_canonical_bytes(task)});
+}
+
 void Ventilator::State::handle(const core::Received& in) {
   if (ended) return after_end(in);
   if (const auto* hello = std::get_if<core::Hello>(&in.message)) return on_hello(in.routing_id, *hello);
+  if (std::holds_alternative<core::AskTask>(in.message)) return answer_ask_task(in.routing_id);
   auto it = peers.find(in.routing_id);
   if (it == peers.end()) return on_stranger(in.routing_id);
   Peer& peer = it->second;

@@ -109,6 +109,7 @@ struct Ventilator::State {
   void restore_lost_records();
   void on_bye(const std::string& id, const Peer& peer, const core::Bye& bye);
   void on_stranger(const std::string& id);
+  void answer_ask_task(const std::string& id);
   void on_other_version(const std::string& id);
   void tell_stranger(const std::string& id, const std::string& reason);
   void forget_peer(const std::string& id, const char* why);

@@ -10,6 +10,7 @@
 
 #include "zpipe/worker/placeholders.hpp"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -131,11 +132,14 @@ void append_all(std::string& out, std::span<const std::string> args, Transform t
   }
 }
 
-void append_value(std::string& out, const Token& token, const TaskArgs& task, bool quote_for_shell) {
+// `all` is what {} stands for: every argument, or with context replace the one whose copy of
+// the word this is; {N} always counts in every argument.
+void append_value(std::string& out, const Token& token, const TaskArgs& task, std::span<const std::string> all,
+                  bool quote_for_shell) {
   std::string value;
   switch (token.kind) {
     case Token::Kind::all_args:
-      append_all(out, task.args, token.transform, quote_for_shell);
+      append_all(out, all, token.transform, quote_for_shell);
       return;
     case Token::Kind::id:
       out.append(std::to_string(task.id));
@@ -150,8 +154,10 @@ void append_value(std::string& out, const Token& token, const TaskArgs& task, bo
   out.append(quote_for_shell ? shell_quote_if_needed(value) : value);
 }
 
-// Replaces every known placeholder in `text`; sets `found` when at least one was seen.
-std::string expand_text(std::string_view text, const TaskArgs& task, bool quote_for_shell, bool& found) {
+// Replaces every known placeholder in `text`, {} by `all`; sets `found` when at least one
+// was seen.
+std::string expand_tokens(std::string_view text, const TaskArgs& task, std::span<const std::string> all,
+                          bool quote_for_shell, bool& found) {
   std::string expanded;
   expanded.reserve(text.size() + 16);
   std::size_t pos = 0;
@@ -169,8 +175,47 @@ std::string expand_text(std::string_view text, const TaskArgs& task, bool quote_
       continue;
     }
     found = true;
-    append_value(expanded, *token, task, quote_for_shell);
+    append_value(expanded, *token, task, all, quote_for_shell);
     pos = brace + token->length;
+  }
+  return expanded;
+}
+
+// True when `word` holds {} or one of its path forms, which context replace repeats.
+bool holds_all_args(std::string_view word) {
+  for (std::size_t brace = word.find('{'); brace != std::string_view::npos; brace = word.find('{', brace + 1)) {
+    const std::optional<Token> token = token_at(word.substr(brace));
+    if (token && token->kind == Token::Kind::all_args) return true;
+  }
+  return false;
+}
+
+// `word` once per argument, {} standing for that one, the copies joined by spaces.
+std::string repeat_word(std::string_view word, const TaskArgs& task, bool quote_for_shell, bool& found) {
+  std::string out;
+  for (std::size_t i = 0; i < task.args.size(); ++i) {
+    if (i > 0) out.push_back(' ');
+    out += expand_tokens(word, task, task.args.subspan(i, 1), quote_for_shell, found);
+  }
+  found = true;
+  return out;
+}
+
+std::string expand_text(std::string_view text, const TaskArgs& task, bool quote_for_shell, bool& found) {
+  if (!task.repeat_context) return expand_tokens(text, task, task.args, quote_for_shell, found);
+  // Context replace: the command word by word, as parallel reads it (\S+ between whitespace).
+  constexpr std::string_view kSpace = " \t\n";
+  std::string expanded;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t start = text.find_first_not_of(kSpace, pos);
+    expanded.append(text.substr(pos, start == std::string_view::npos ? std::string_view::npos : start - pos));
+    if (start == std::string_view::npos) break;
+    const std::size_t end = std::min(text.find_first_of(kSpace, start), text.size());
+    const std::string_view word = text.substr(start, end - start);
+    expanded += holds_all_args(word) ? repeat_word(word, task, quote_for_shell, found)
+                                     : expand_tokens(word, task, task.args, quote_for_shell, found);
+    pos = end;
   }
   return expanded;
 }
@@ -223,21 +268,50 @@ std::vector<std::string> expand_argv(const std::vector<std::string>& argv, const
   std::vector<std::string> expanded;
   expanded.reserve(argv.size() + task.args.size());
   for (const std::string& word : argv) {
-    expanded.push_back(expand_text(word, task, /*quote_for_shell=*/false, found));
+    if (task.repeat_context && holds_all_args(word)) {
+      for (std::size_t i = 0; i < task.args.size(); ++i)
+        expanded.push_back(expand_tokens(word, task, task.args.subspan(i, 1), /*quote_for_shell=*/false, found));
+      found = true;
+      continue;
+    }
+    expanded.push_back(expand_tokens(word, task, task.args, /*quote_for_shell=*/false, found));
   }
   if (!found) expanded.insert(expanded.end(), task.args.begin(), task.args.end());
   return expanded;
 }
 
+LineShape line_shape(std::string_view command, bool repeat_context) {
+  LineShape shape;
+  shape.fixed = command.size() + 1;  // + the space before appended arguments
+  constexpr std::string_view kSpace = " \t\n";
+  for (std::size_t start = command.find_first_not_of(kSpace); start != std::string_view::npos;
+       start = command.find_first_not_of(kSpace, start)) {
+    const std::size_t end = std::min(command.find_first_of(kSpace, start), command.size());
+    const std::string_view word = command.substr(start, end - start);
+    const bool repeated = repeat_context && holds_all_args(word);
+    if (repeated) shape.per_arg += word.size() + 1;
+    for (std::size_t brace = word.find('{'); brace != std::string_view::npos; brace = word.find('{', brace + 1)) {
+      const std::optional<Token> token = token_at(word.substr(brace));
+      if (!token) continue;
+      if (token->kind == Token::Kind::id || token->kind == Token::Kind::slot) shape.fixed += 20;  // digits of a u64
+      else ++shape.copies;
+    }
+    start = end;
+  }
+  if (shape.copies == 0) shape.copies = 1;  // appended
+  shape.per_arg += shape.copies;             // a space before each copy
+  return shape;
+}
+
 std::string expand_shell(std::string_view command, std::string_view input, std::uint64_t id) {
   const std::string arg(input);
-  return expand_shell(command, TaskArgs{{&arg, 1}, id, 1});
+  return expand_shell(command, TaskArgs{{&arg, 1}, id, 1, false});
 }
 
 std::vector<std::string> expand_argv(const std::vector<std::string>& argv, std::string_view input,
                                      std::uint64_t id) {
   const std::string arg(input);
-  return expand_argv(argv, TaskArgs{{&arg, 1}, id, 1});
+  return expand_argv(argv, TaskArgs{{&arg, 1}, id, 1, false});
 }
 
 }  // namespace zpipe::worker

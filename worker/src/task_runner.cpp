@@ -126,7 +126,7 @@ Attempt run_once(const config::TaskSpec& spec, const core::TaskResult& task, uns
                  const OutputRoute& route) {
   // A one-input task's only argument is its input.
   const std::span<const std::string> args = task.args.empty() ? std::span(&task.input, 1) : std::span(task.args);
-  const TaskArgs placeholders{args, task.id, slot};
+  const TaskArgs placeholders{args, task.id, slot, spec.context_replace};
   if (spec.dry_run) return dry_run(spec, placeholders);
   switch (spec.kind) {
     case config::TaskKind::shell:

@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -30,19 +31,38 @@ struct RangeSource {
 struct LinesSource {
   std::string path;  // "-" = stdin; otherwise absolute (resolved against the file's folder)
   std::string delimiter = "\n";  // ends each input (`zpipe run -d`/`-0`); never empty
+  bool skip_first = false;  // `zpipe run --header`: its first input is the header, read already
 };
 struct ItemsSource {
   std::vector<std::string> items;
 };
 // GNU parallel's input sources, as `zpipe run -- CMD` takes them (no key of the pipeline
-// file): each task gets an argument list. Built when there are several sources, or -n, or
-// --colsep; one plain source is a LinesSource or ItemsSource.
+// file): each task gets an argument list. Built when there are several sources, or -n, -N,
+// -X, -m, --colsep, --trim or --header; one plain source is a LinesSource or ItemsSource.
 using InputSource = std::variant<LinesSource, ItemsSource>;  // -a/:::: FILE (or stdin), ::: ARGS
+// zpipe run -X / -m: a task takes combinations while its command line stays within
+// max_bytes, estimated from what each argument costs there: the argument as quoted for the
+// shell, `copies` times, plus `per_arg` bytes (separators, and the words -X repeats). When
+// the input ends within a task that holds more than one combination, they are shared
+// evenly over `spread_over` tasks (the job slots), as GNU parallel does.
+struct LineFill {
+  std::uint64_t max_bytes = 0;
+  std::uint64_t fixed = 0;     // the command's own bytes
+  std::uint64_t copies = 1;
+  std::uint64_t per_arg = 1;
+  std::uint32_t spread_over = 1;
+};
 struct ArgsSource {
   std::vector<InputSource> inputs;  // in the order given; at least one
+  // :::+ / ::::+: input i is paired with the one before it (as --link does, but the shortest
+  // of the pair ends it); the product is then of these groups. Empty, or one per input.
+  std::vector<bool> linked_to_previous;
   bool link = false;          // --link: the i-th value of each (shorter ones wrap); else all combinations
   std::string colsep;         // --colsep REGEX (ECMAScript): a value's columns become its arguments
+  bool trim_left = false;     // --trim l (or lr): white space removed from the start of each argument
+  bool trim_right = false;    // --trim r (or lr): and from its end
   std::uint32_t max_args = 1; // -n: combinations per task, their arguments concatenated
+  std::optional<LineFill> fill;  // -X / -m: as many combinations as fit (at most max_args)
 };
 using Source = std::variant<RangeSource, LinesSource, ItemsSource, ArgsSource>;
 
@@ -65,6 +85,9 @@ struct TaskSpec {
   Duration timeout{0};              // 0 = no timeout
   std::uint32_t retries = 0;        // extra attempts after a failed/timed-out one
   std::size_t max_output = 1 << 20; // bytes captured per stream (stdout, stderr)
+  // zpipe run -X / -N: a word of the command holding {} is repeated per argument (GNU
+  // parallel's context replace). Not in the YAML; in the fingerprint when set.
+  bool context_replace = false;
   // zpipe run --dry-run: the output is the command line that would run, nothing runs. Not
   // in the YAML, nor in the fingerprint: a dry run writes no journal (--output is refused).
   bool dry_run = false;
@@ -157,9 +180,15 @@ std::uint64_t task_fingerprint(const TaskSpec& task);
 
 // The exact bytes task_fingerprint hashes (FNV-1a 64); docs/fingerprint.md describes them.
 std::string task_canonical_bytes(const TaskSpec& task);
+// The task those bytes describe (a worker without a pipeline file gets them from the
+// ventilator), `use_shell` given apart as it is not in them. Throws std::invalid_argument
+// when they are not exactly one canonical task.
+TaskSpec task_from_canonical_bytes(std::string_view bytes, UseShell use_shell);
 
 // Human-readable resolved topology, printed by `zpipe check`.
 std::string describe(const Pipeline& pipeline);
+// The task as `zpipe check` shows it, e.g. "shell: echo {}".
+std::string describe_task(const TaskSpec& task);
 
 const char* to_string(Builtin builtin);
 

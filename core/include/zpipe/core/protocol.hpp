@@ -27,6 +27,7 @@ enum class MsgType : std::uint8_t {
   ack = 4,
   have = 5,
   bye = 6,
+  ask_task = 7,  // a worker without a pipeline file asks what to run (before its hello)
   // ventilator -> peer
   welcome = 16,
   refuse = 17,
@@ -35,6 +36,7 @@ enum class MsgType : std::uint8_t {
   total = 20,
   halt = 21,
   arg_tasks = 22,  // tasks whose items carry argument lists (several inputs per task)
+  task_definition = 23,  // the answer to ask_task
   // worker -> sink, on the result channel (PUSH -> PULL)
   results = 32,
   arg_results = 33,  // results of arg_tasks: each carries its task's argument list
@@ -72,6 +74,16 @@ struct Have {
 struct Bye {
   bool final = false;
   std::vector<TaskId> returned;
+};
+// Asked by a worker that has no pipeline file (zpipe worker --ventilator URL --sink URL,
+// e.g. of a head node's `zpipe run -- COMMAND`); any peer may ask, before any hello.
+struct AskTask {};
+// What the batch's workers run: the task's canonical bytes (docs/fingerprint.md; the
+// fingerprint is their FNV-1a), and whether a shell command always goes through /bin/sh.
+struct TaskDefinition {
+  std::uint64_t fingerprint = 0;
+  bool always_shell = false;
+  std::string canonical;
 };
 struct Welcome {
   std::uint32_t heartbeat_ms = 0;
@@ -117,8 +129,8 @@ struct Results {
   std::vector<TaskResult> items;
 };
 
-using Message =
-    std::variant<Hello, Credit, Heartbeat, Ack, Have, Bye, Welcome, Refuse, Tasks, Done, Total, Halt, Results>;
+using Message = std::variant<Hello, Credit, Heartbeat, Ack, Have, Bye, Welcome, Refuse, Tasks, Done, Total, Halt,
+                             Results, AskTask, TaskDefinition>;
 
 struct Encoded {
   std::uint8_t header[2];
