@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "local_pipeline.hpp"
+#include "probes.hpp"
 #include "progress.hpp"
 #include "role_config.hpp"
 #include "run_output.hpp"
@@ -175,6 +176,7 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
                 "lines)");
   cmd->add_option("--joblog", o.joblog, "Log each finished task to FILE in GNU parallel's format");
   cmd->add_option("--results", o.results, "Save each task's stdout and stderr in DIR/1/<input>/ (as parallel)");
+  add_http_flag(*cmd, o.http);
   auto* shell = cmd->add_flag("--shell", o.shell,
                               "Run every command through /bin/sh -c (by default a command with no shell syntax is "
                               "exec'd directly, with the same result)");
@@ -239,8 +241,10 @@ int run_run(const RunOptions& o) {
     // Parallel mode without --output prints each task's output like GNU parallel does.
     sink_options.format = o.parallel_mode && o.output.empty() ? sink::Format::text : sink::Format::jsonl;
 
+    Probes probes(o.http);
     const RunOutput output(o, p, sink_options);
     LocalPipeline pipeline(p, sink_options, output.worker_output());
+    const Probes::Watch watch = probes.watch([&pipeline] { return pipeline.health(); });
     SignalWatcher signals([&](int sig) { pipeline.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { pipeline.abort(); });
     if (o.bar || o.eta) pipeline.want_size();

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "probes.hpp"
 #include "role_config.hpp"
 #include "signals.hpp"
 #include "zpipe/worker/worker.hpp"
@@ -24,8 +25,10 @@ int run_worker(const WorkerOptions& o) {
     if (o.slots > 0) p.workers.slots = o.slots;
     worker::Options options{p.ventilator.address.endpoint, p.sink.address.endpoint,
                             o.name.empty() ? p.workers.name : o.name, o.keep_alive, connect_timeout(o), {}};
+    Probes probes(o.http);
     zmq::context_t context;
     worker::Worker w(context, p, options);
+    const Probes::Watch watch = probes.watch([&w] { return std::vector<RoleHealth>{{"worker", w.health()}}; });
     spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
     SignalWatcher signals([&](int) { w.drain(); }, [&](int) { w.abort(); });
     const worker::Report report = w.run();

@@ -38,6 +38,7 @@ struct RunOptions {
   bool line_buffer = false;            // --line-buffer: stdout line by line as it comes
   std::string joblog;                  // --joblog FILE (GNU parallel's format)
   std::string results;                 // --results DIR (GNU parallel's layout)
+  std::string http;                    // --http ADDR: /healthz and /readyz (docs/http.md)
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);
@@ -48,6 +49,7 @@ struct RoleOptions {
   std::string ventilator;  // --ventilator URL
   std::string sink;        // --sink URL
   std::string connect_timeout;  // --connect-timeout DUR: give up when the peer stays silent
+  std::string http;             // --http ADDR: /healthz and /readyz (docs/http.md)
 };
 
 struct VentilatorOptions : RoleOptions {};
