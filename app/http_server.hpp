@@ -27,7 +27,9 @@ public:
   // "HOST:PORT", ":PORT" (every interface), "[IPV6]:PORT"; port 0 picks a free one.
   // `flag` names the option in errors ("--http").
   HttpServer(const std::string& flag, const std::string& address);
-  // Stops serving and joins the server's threads.
+  // Stops serving and joins the server's threads. A client holding an idle connection open
+  // (keep-alive, or connected and silent) delays this by up to a second: httplib 0.11 waits
+  // out its keep-alive timeout, whose smallest value is 1 s, before a thread sees the stop.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -23,7 +23,7 @@ namespace zpipe::app {
 // Declares --http on a subcommand.
 void add_http_flag(CLI::App& cmd, std::string& address);
 
-// One role's health, and how replies name it ("sink", "worker 'host:42#1'").
+// One role's health, and how replies name it ("sink", "worker", zpipe run's "worker #2").
 struct RoleHealth {
   std::string role;
   core::Health health;
