@@ -5,12 +5,14 @@
 # tests that run it with /usr/bin/python3. iptables and iproute2: the fault-injection suite
 # (make test-faults) loses packets between network namespaces. parallel: GNU parallel, which
 # the compatibility tests (tests/test_parallel_compat.cpp) run beside zpipe.
+# libcpp-httplib-dev: cpp-httplib, each role's HTTP face for probes (--http, docs/http.md);
+# the Kubernetes issue names it, it is well kept and header-only.
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libyaml-cpp-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libssl-dev
+  libgtest-dev libgmock-dev libssl-dev libcpp-httplib-dev
   procps
   python3-zmq python3-yaml
   iptables iproute2
