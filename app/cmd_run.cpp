@@ -11,6 +11,7 @@
 #include "exit_codes.hpp"
 #include "head_node.hpp"
 #include "local_pipeline.hpp"
+#include "probes.hpp"
 #include "progress.hpp"
 #include "role_config.hpp"
 #include "run_output.hpp"
@@ -201,6 +202,7 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
   // Declared only to be refused with a reason, rather than CLI11's "not expected".
   for (const char* flag : {"--pipe", "--pipepart"})
     cmd->add_flag_callback(flag, [&o, flag] { o.unsupported = flag; }, "Not supported (docs/cli.md)");
+  add_http_flag(*cmd, o.http);
   auto* shell = cmd->add_flag("--shell", o.shell,
                               "Run every command through /bin/sh -c (by default a command with no shell syntax is "
                               "exec'd directly, with the same result)");
@@ -271,12 +273,14 @@ int run_run(const RunOptions& o) {
     // Parallel mode without --output prints each task's output like GNU parallel does.
     sink_options.format = o.parallel_mode && o.output.empty() ? sink::Format::text : sink::Format::jsonl;
 
+    Probes probes(o.http);
     const RunOutput output(o, p, sink_options);
     LocalPipeline pipeline(p, sink_options, output.worker_output());
     if (const auto listen = listen_addresses(o.listen, p, !o.parallel_mode)) {
       if (o.dry_run) throw config::ConfigError("--dry-run runs nothing: it goes without --listen and `bind` keys");
       pipeline.listen(listen->ventilator, listen->sink);
     }
+    const Probes::Watch watch = probes.watch([&pipeline] { return pipeline.health(); });
     SignalWatcher signals([&](int sig) { pipeline.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { pipeline.abort(); });
     if (o.bar || o.eta) pipeline.want_size();

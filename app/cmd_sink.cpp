@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "probes.hpp"
 #include "role_config.hpp"
 #include "signals.hpp"
 #include "std_streams.hpp"
@@ -42,9 +43,11 @@ int run_sink(const SinkOptions& o) {
     if (options.output.empty()) require_stdout("the records");
     options.fsync = to_sink_fsync(p.sink.fsync);
     options.connect_timeout = connect_timeout(o);
+    Probes probes(o.http);
     zmq::context_t context;
     sink::Sink s(context, p, options);
     spdlog::info("sink: '{}' listening on {}", p.name, s.endpoint());
+    const Probes::Watch watch = probes.watch([&s] { return std::vector<RoleHealth>{{"sink", s.health()}}; });
     // Records on disk are whole lines at any moment: a signal just ends the sink now.
     SignalWatcher signals([&](int) { s.stop(); }, [&](int) { s.stop(); });
     const sink::Summary summary = s.run();

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "probes.hpp"
 #include "role_config.hpp"
 #include "signals.hpp"
 #include "zpipe/core/protocol.hpp"
@@ -19,9 +20,12 @@ CLI::App* setup_ventilator(CLI::App& app, VentilatorOptions& o) {
 int run_ventilator(const VentilatorOptions& o) {
   return guarded([&] {
     const config::Pipeline p = load_role_pipeline(o);
+    Probes probes(o.http);
     zmq::context_t context;
     ventilator::Ventilator vent(context, p, p.ventilator.address.bind_address(), connect_timeout(o));
     spdlog::info("ventilator: '{}' listening on {}", p.name, vent.endpoint());
+    const Probes::Watch watch =
+        probes.watch([&vent] { return std::vector<RoleHealth>{{"ventilator", vent.health()}}; });
     SignalWatcher signals([&](int sig) { vent.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { vent.stop(); });
     const ventilator::Report report = vent.run();

@@ -1,4 +1,4 @@
-// zpipe worker -c FILE: takes tasks from the ventilator, pushes results to the sink.
+// zpipe worker [-c FILE]: takes tasks from the ventilator (asking it what to run without a file), pushes results to the sink.
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "probes.hpp"
 #include "role_config.hpp"
 #include "signals.hpp"
 #include "zpipe/worker/ask_task.hpp"
@@ -29,6 +30,7 @@ int run_worker(const WorkerOptions& o) {
     if (o.slots > 0) p.workers.slots = o.slots;
     worker::Options options{p.ventilator.address.endpoint, p.sink.address.endpoint,
                             o.name.empty() ? p.workers.name : o.name, o.keep_alive, connect_timeout(o), {}};
+    Probes probes(o.http);
     zmq::context_t context;
     // One watcher for the whole life: a signal may come while the task is asked for.
     std::atomic<bool> stopping{false};
@@ -58,6 +60,7 @@ int run_worker(const WorkerOptions& o) {
       running = &w;
       if (stopping) w.drain();
     }
+    const Probes::Watch watch = probes.watch([&w] { return std::vector<RoleHealth>{{"worker", w.health()}}; });
     spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
     const worker::Report report = w.run();
     {

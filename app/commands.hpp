@@ -41,6 +41,7 @@ struct RunOptions {
   std::string results;                 // --results DIR (GNU parallel's layout)
   std::string listen;                  // --listen [HOST:]PORT: other hosts' workers join (head_node.hpp)
   std::string unsupported;             // --pipe or --pipepart, as given: refused with the reason
+  std::string http;                    // --http ADDR: /healthz and /readyz (docs/http.md)
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);
@@ -51,6 +52,7 @@ struct RoleOptions {
   std::string ventilator;  // --ventilator URL
   std::string sink;        // --sink URL
   std::string connect_timeout;  // --connect-timeout DUR: give up when the peer stays silent
+  std::string http;             // --http ADDR: /healthz and /readyz (docs/http.md)
 };
 
 struct VentilatorOptions : RoleOptions {};

@@ -71,6 +71,13 @@ void LocalPipeline::abort() {
 
 sink::Progress LocalPipeline::progress() const { return sink_.progress(); }
 
+std::vector<RoleHealth> LocalPipeline::health() const {
+  std::vector<RoleHealth> roles{{"ventilator", vent_.health()}, {"sink", sink_.health()}};
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    roles.push_back({"worker #" + std::to_string(i + 1), workers_[i]->health()});
+  return roles;
+}
+
 LocalRun LocalPipeline::run() {
   FirstError error;
   LocalRun result;

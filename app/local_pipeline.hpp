@@ -9,6 +9,7 @@
 
 #include <zmq.hpp>
 
+#include "probes.hpp"
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/sink/sink.hpp"
 #include "zpipe/ventilator/ventilator.hpp"
@@ -42,6 +43,8 @@ public:
   // Thread-safe, while run() runs: the sink's progress, and the tasks in flight.
   sink::Progress progress() const;
   std::uint64_t in_flight() const { return vent_.in_flight(); }
+  // Thread-safe: every role's health, the ventilator's first, for --http.
+  std::vector<RoleHealth> health() const;
   // Before run(): learn the batch's size early (a progress line shows it).
   void want_size() { vent_.want_size(); }
 

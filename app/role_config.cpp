@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "probes.hpp"
+
 namespace zpipe::app {
 namespace {
 
@@ -47,6 +49,7 @@ void add_role_flags(CLI::App& cmd, RoleOptions& o, bool config_required) {
   cmd.add_option("--connect-timeout", o.connect_timeout,
                  "Exit 3 when the peer this role waits for (a worker's or sink's ventilator, the "
                  "ventilator's sink) stays silent this long, e.g. 30s; default: wait");
+  add_http_flag(cmd, o.http);
 }
 
 config::Duration flag_duration(const std::string& flag, const std::string& text) {

@@ -4,16 +4,18 @@
 # python3-zmq and python3-yaml: the reference Python worker (examples/python-worker) and the
 # tests that run it with /usr/bin/python3. iptables and iproute2: the fault-injection suite
 # (make test-faults) loses packets between network namespaces. parallel: GNU parallel, which
-# the compatibility tests (tests/test_parallel_compat.cpp) run beside zpipe. Node.js and npm
-# (Debian's nodejs npm, unless a node is already there): the offline check of the Kubernetes
-# manifests, whose npm packages (deploy/k8s/validate/package-lock.json) `npm ci` installs.
+# the compatibility tests (tests/test_parallel_compat.cpp) run beside zpipe.
+# libcpp-httplib-dev: cpp-httplib, each role's HTTP face for probes (--http, docs/http.md);
+# the Kubernetes issue names it, it is well kept and header-only. Node.js and npm (Debian's
+# nodejs npm, unless a node is already there): the offline check of the Kubernetes manifests,
+# whose npm packages (deploy/k8s/validate/package-lock.json) `npm ci` installs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libyaml-cpp-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libssl-dev
+  libgtest-dev libgmock-dev libssl-dev libcpp-httplib-dev
   procps
   python3-zmq python3-yaml
   iptables iproute2

@@ -65,8 +65,7 @@ std::chrono::milliseconds Loop::poll_timeout() const {
   return std::chrono::ceil<std::chrono::milliseconds>(left);
 }
 
-void Loop::fire_due_timers() {
-  const auto now = Clock::now();
+void Loop::fire_due_timers(Clock::time_point now) {
   for (const auto& t : timers_) {
     if (!t->armed_ || t->due_ > now) continue;
     t->armed_ = false;  // a periodic timer re-arms itself from its handler
@@ -75,6 +74,12 @@ void Loop::fire_due_timers() {
 }
 
 void Loop::run() {
+  // Also when a handler throws: a loop that ended is resting, not stuck.
+  struct Resting {
+    LoopPulse& pulse;
+    ~Resting() { pulse.rest(); }
+  } resting{pulse_};
+  pulse_.beat(Clock::now());
   std::vector<std::size_t> owner;  // items_[i] polls watched_[owner[i]]
   while (!quit_) {
     items_.clear();
@@ -95,7 +100,9 @@ void Loop::run() {
     }
     for (std::size_t i = 0; i < items_.size(); ++i)
       if (items_[i].revents != 0) watched_[owner[i]].on_ready(items_[i].revents);
-    fire_due_timers();
+    const auto now = Clock::now();
+    pulse_.beat(now);
+    fire_due_timers(now);
     if (on_turn_) on_turn_();
   }
 }

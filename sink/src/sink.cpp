@@ -116,6 +116,7 @@ struct Sink::State {
   const std::string incarnation = fmt::format("sink:{:016x}", random_u64());
   bool ventilator_done = false;  // the ventilator has every ack: the batch is over
   bool closing = false;          // every record written: waiting for `done`
+  std::atomic<core::Readiness> readiness{core::Readiness::starting};  // for Sink::health()
   core::Loop::Timer* closing_timer = nullptr;
   std::unique_ptr<RecordWriter> writer;
   std::optional<JobLog> joblog;
@@ -299,6 +300,18 @@ struct Sink::State {
     }
   }
 
+  // After every turn, for Sink::health(). The stuck limit follows the session's silence
+  // limit, which the ventilator's welcome may have changed.
+  void publish_health() {
+    using core::Readiness;
+    const Readiness now = stop_requested.load()                                    ? Readiness::draining
+                          : closing || ventilator_done || !summary.halted.empty() ? Readiness::finished
+                          : session.in_session()                                   ? Readiness::ready
+                                                                                   : Readiness::waiting_for_ventilator;
+    readiness.store(now, std::memory_order_relaxed);
+    loop.pulse().set_limit(core::stuck_limit(session.silence_limit()));
+  }
+
   // After every wake-up: acknowledge what was written, and decide whether we are done.
   void turn() {
     if (!started && session.welcomed()) started = Clock::now();
@@ -355,6 +368,11 @@ Progress Sink::progress() const {
           s.shown_total.load(std::memory_order_relaxed)};
 }
 
+core::Health Sink::health() const {
+  const core::LoopPulse& pulse = state_->loop.pulse();
+  return {state_->readiness.load(std::memory_order_relaxed), pulse.stuck_for(core::Clock::now()), pulse.limit()};
+}
+
 void Sink::stop() {
   state_->stop_requested.store(true);
   state_->loop.wake();
@@ -363,10 +381,15 @@ void Sink::stop() {
 Summary Sink::run() {
   State& s = *state_;
   s.loop.watch(s.pull, [&s] { s.receive_results(); });
-  s.loop.on_turn([&s] { s.turn(); });
+  s.loop.on_turn([&s] {
+    s.turn();
+    s.publish_health();
+  });
   s.closing_timer = &s.loop.timer([&s] { s.loop.quit(); });
   s.session.start();
+  s.publish_health();
   s.loop.run();
+  s.readiness.store(core::Readiness::finished);
   s.flush_and_ack();
   s.writer->sync();
 

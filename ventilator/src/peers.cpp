@@ -73,6 +73,7 @@ void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
     for (std::uint64_t n = 0; n < range.count; ++n) inventory.insert(range.first + n);
   }
   if (!have.final) return;
+  const bool resumed = inventory.count() > 0;
   restore_lost_records();
   // Results pushed to an earlier sink may have died with it: run what workers hold again.
   const std::uint64_t again = leases.release_all_held();
@@ -81,8 +82,10 @@ void Ventilator::State::on_have(const std::string& id, const core::Have& have) {
   sink = id;
   total_sent = false;  // a (re)started sink must learn the total
   // A sink that resumed a whole batch: the source is read past what it has, so the batch
-  // ends now, without waiting for a worker to ask for a task that does not exist.
-  leases.skip_done();
+  // ends now, without waiting for a worker to ask for a task that does not exist. (Not for
+  // a fresh sink: a batch of nothing still ends when a worker first asks, so the workers
+  // already on their way learn it from `done`.)
+  if (resumed) leases.skip_done();
   waiting_for_sink.over(sink_missing_since);
   spdlog::info("ventilator: sink '{}' joined", peers.at(id).name);
 }

@@ -89,6 +89,7 @@ struct Ventilator::State {
   std::atomic<bool> drain_requested{false};
   std::atomic<bool> size_wanted{false};  // read the source ahead: a progress line shows the batch's size
   std::string drain_reason;  // written before drain_requested is set
+  std::atomic<core::Readiness> readiness{core::Readiness::starting};  // for Ventilator::health()
 
   // Sends to a peer; false if the peer is gone or its queue is full (ROUTER_MANDATORY).
   template <typename M>  // a Message, or Tasks sent without wrapping (which would copy them)
@@ -125,6 +126,7 @@ struct Ventilator::State {
   void announce_total();
   void check_halt_policy();
   void turn();
+  void publish_readiness();
   void end_batch();
   bool batch_done() const { return leases.exhausted() && total_sent && leases.empty(); }
   // Draining, and nothing in flight can still be recorded: no worker holds a task, or no

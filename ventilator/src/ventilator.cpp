@@ -147,6 +147,14 @@ void Ventilator::State::turn() {
   }
 }
 
+void Ventilator::State::publish_readiness() {
+  using core::Readiness;
+  const Readiness now = ended                                  ? Readiness::finished
+                        : draining || drain_requested.load()   ? Readiness::draining
+                                                               : Readiness::ready;
+  readiness.store(now, std::memory_order_relaxed);
+}
+
 // The batch is over: `done` to every worker, then wait a little for their bye{final} and
 // the sink's, so that `done` (or `halt`) is known to have arrived (a process that exits
 // right after a send can have its last bytes reset away by TCP) and a worker that missed
@@ -163,6 +171,7 @@ void Ventilator::State::end_batch() {
 Ventilator::Ventilator(zmq::context_t& context, const config::Pipeline& pipeline, const std::string& bind_endpoint,
                        std::optional<std::chrono::milliseconds> sink_timeout)
     : state_(std::make_unique<State>(context, pipeline, bind_endpoint, sink_timeout)) {
+  state_->loop.pulse().set_limit(core::stuck_limit(state_->silence_limit));
   core::configure_socket(state_->router);
   state_->router.set(zmq::sockopt::router_mandatory, 1);
   core::bind(state_->router, bind_endpoint);
@@ -175,6 +184,11 @@ std::string Ventilator::endpoint() const { return state_->endpoint(); }
 void Ventilator::also_bind(const std::string& endpoint) { core::bind(state_->router, endpoint); }
 
 void Ventilator::want_size() { state_->size_wanted.store(true); }
+
+core::Health Ventilator::health() const {
+  const core::LoopPulse& pulse = state_->loop.pulse();
+  return {state_->readiness.load(std::memory_order_relaxed), pulse.stuck_for(core::Clock::now()), pulse.limit()};
+}
 
 std::uint64_t Ventilator::in_flight() const { return state_->shown_in_flight.load(std::memory_order_relaxed); }
 
@@ -211,10 +225,15 @@ Report Ventilator::run() {
   s.sink_timer = &s.loop.timer([&s] { s.check_sink(); });
   s.end_timer = &s.loop.timer([&s] { s.loop.quit(); });
   s.delay_timer = &s.loop.timer([] {});  // its wake-up is the point: turn() dispatches
-  s.loop.on_turn([&s] { s.turn(); });
+  s.loop.on_turn([&s] {
+    s.turn();
+    s.publish_readiness();
+  });
   s.beat_timer->after(s.heartbeat);
   s.lose_sink();  // none yet
+  s.publish_readiness();  // bound, and serving from the loop's first poll
   s.loop.run();
+  s.readiness.store(core::Readiness::finished);
   s.report.dropped = s.faults.total();
   return s.report;
 }

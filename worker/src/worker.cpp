@@ -96,6 +96,7 @@ struct Worker::State {
   bool batch_done = false;
   bool leaving = false;                    // draining: bye{final=0} sent
   core::Loop::Timer* grace_timer = nullptr;
+  std::atomic<core::Readiness> readiness{core::Readiness::starting};  // for Worker::health()
   Report report;
   std::unique_ptr<Executor> pool;  // last: it is destroyed first (slot threads may still run)
 
@@ -261,6 +262,18 @@ struct Worker::State {
     return pending.items.empty();
   }
 
+  // After every turn, for Worker::health(). The stuck limit follows the session's silence
+  // limit, which the ventilator's welcome may have changed.
+  void publish_health() {
+    using core::Readiness;
+    const Readiness now = abort_requested.load() || (batch_done && !options.keep_alive) ? Readiness::finished
+                          : leaving || drain_requested.load()                            ? Readiness::draining
+                          : session.in_session()                                         ? Readiness::ready
+                                                                                         : Readiness::waiting_for_ventilator;
+    readiness.store(now, std::memory_order_relaxed);
+    loop.pulse().set_limit(core::stuck_limit(session.silence_limit()));
+  }
+
   // After every wake-up: push results, return credit, and decide whether we are done.
   void turn() {
     // Checked after results were collected and before any is pushed: the result of a task
@@ -302,6 +315,11 @@ void Worker::abort() {
   state_->processes.kill_all();
 }
 
+core::Health Worker::health() const {
+  const core::LoopPulse& pulse = state_->loop.pulse();
+  return {state_->readiness.load(std::memory_order_relaxed), pulse.stuck_for(core::Clock::now()), pulse.limit()};
+}
+
 Report Worker::run() {
   State& s = *state_;
   s.loop.watch(s.pool->event_fd(), [&s] { s.collect_results(); });
@@ -309,9 +327,14 @@ Report Worker::run() {
   s.loop.watch(
       s.push, [&s] { return static_cast<short>(s.pending.items.empty() ? 0 : ZMQ_POLLOUT); }, [](short) {});
   s.grace_timer = &s.loop.timer([&s] { s.on_grace_over(); });
-  s.loop.on_turn([&s] { s.turn(); });
+  s.loop.on_turn([&s] {
+    s.turn();
+    s.publish_health();
+  });
   s.session.start();
+  s.publish_health();
   s.loop.run();
+  s.readiness.store(core::Readiness::finished);
   s.report.dropped = s.faults.total();
   return s.report;
 }

@@ -19,9 +19,9 @@
 
 #include <zmq.hpp>
 
-namespace zpipe::core {
+#include "zpipe/core/health.hpp"
 
-using Clock = std::chrono::steady_clock;
+namespace zpipe::core {
 
 // A level-triggered eventfd: notify() from any thread makes it readable until clear().
 class Wakeup {
@@ -81,6 +81,10 @@ public:
   bool quitting() const { return quit_; }
   // Any thread: the poll returns at once and on_turn runs (which reads the caller's flags).
   void wake() { wakeup_.notify(); }
+  // Any thread: stamped every turn while run() runs (a liveness probe reads it). A loop
+  // turns at least as often as its timers fire: each role has a periodic heartbeat timer.
+  LoopPulse& pulse() { return pulse_; }
+  const LoopPulse& pulse() const { return pulse_; }
 
 private:
   struct Watched {
@@ -90,7 +94,7 @@ private:
     std::function<void(short)> on_ready;
   };
   std::chrono::milliseconds poll_timeout() const;
-  void fire_due_timers();
+  void fire_due_timers(Clock::time_point now);
 
   Wakeup wakeup_;
   std::vector<Watched> watched_;
@@ -98,6 +102,7 @@ private:
   std::vector<zmq::pollitem_t> items_;          // rebuilt each turn, capacity reused
   Handler on_turn_;
   bool quit_ = false;
+  LoopPulse pulse_;
 };
 
 }  // namespace zpipe::core

@@ -64,6 +64,9 @@ public:
   // heartbeat × liveness in effect: the welcome's once one arrived.
   Clock::duration silence_limit() const { return heartbeat_ * liveness_; }
   bool welcomed() const { return welcomed_; }
+  // Welcomed, and the ventilator heard within the silence limit: what a role's readiness
+  // means by "joined".
+  bool in_session() const { return welcomed_ && silence() <= silence_limit(); }
   // How long the ventilator has said nothing at all.
   Clock::duration silence() const { return Clock::now() - last_heard_; }
   // A connection to the ventilator is up (always true over inproc://). A frozen or busy

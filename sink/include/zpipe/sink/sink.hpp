@@ -20,6 +20,7 @@
 #include <zmq.hpp>
 
 #include "zpipe/config/pipeline.hpp"
+#include "zpipe/core/health.hpp"
 #include "zpipe/core/spill.hpp"
 #include "zpipe/core/types.hpp"
 
@@ -135,6 +136,10 @@ public:
   void stop();
   // Thread-safe, while run() runs.
   Progress progress() const;
+  // Thread-safe: ready while bound and in session with the ventilator (welcomed, and heard
+  // within the silence limit), draining from stop() on, finished once its batch is over;
+  // and whether its loop still turns.
+  core::Health health() const;
 
 private:
   struct State;

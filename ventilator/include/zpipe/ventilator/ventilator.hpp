@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "zpipe/config/pipeline.hpp"
+#include "zpipe/core/health.hpp"
 
 namespace zpipe::ventilator {
 
@@ -53,6 +54,10 @@ public:
   void want_size();
   // Thread-safe: tasks handed to workers and not yet acknowledged (for a progress line).
   std::uint64_t in_flight() const;
+  // Thread-safe: ready once bound and its loop runs (with or without a sink: peers reach it
+  // only while it is ready), draining from drain() on, finished once the batch ended; and
+  // whether its loop still turns.
+  core::Health health() const;
   // Thread-safe: makes run() return at once.
   void stop();
 

@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "zpipe/config/pipeline.hpp"
+#include "zpipe/core/health.hpp"
 #include "zpipe/worker/task_runner.hpp"
 
 namespace zpipe::worker {
@@ -62,6 +63,11 @@ public:
   // processes of running tasks are killed (after the stop, so their deaths are never
   // recorded as failures: those tasks run again elsewhere).
   void abort();
+
+  // Thread-safe: ready while in session with the ventilator (welcomed, and heard within the
+  // silence limit), draining from drain() on, finished once it is leaving for good; and
+  // whether its loop still turns.
+  core::Health health() const;
 
 private:
   struct State;
