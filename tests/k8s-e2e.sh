@@ -12,9 +12,9 @@
 #  5. starts with 2 workers, adds 2 more mid-batch, then stops one of the first with SIGTERM
 #     (a scale-down: it drains and exits 143), then kills the sink (SIGKILL) and starts it
 #     again on its volume (it continues its journal: --resume);
-#  6. checks that the sink's output on its volume holds every id exactly once, prints the
-#     batch's figures, and removes every pod, volume and the network, also when something
-#     failed.
+#  6. checks that every role's /healthz and /readyz answered 200 (as the kubelet would ask),
+#     that the sink's output on its volume holds every id exactly once, prints the batch's
+#     figures, and removes every pod, volume and the network, also when something failed.
 #
 #   tests/k8s-e2e.sh [--reuse-image]     (--reuse-image: keep an existing localhost/zpipe:dev)
 set -euo pipefail
@@ -117,6 +117,7 @@ play() {  # play FILE [ALIAS]
   played+=("$work/$1.yaml")
 }
 container() { echo "$1-pod-0-$2"; }   # podman's names: DEPLOYMENT-pod-0-CONTAINER
+ip_of() { podman inspect --format "{{(index .NetworkSettings.Networks \"$network\").IPAddress}}" "$1"; }
 
 started=$(date +%s.%N)
 play sink zpipe-sink
@@ -135,6 +136,27 @@ wait_records() {  # wait_records N SECONDS
     sleep 0.2
   done
 }
+
+# Probes, as the kubelet would ask them (podman itself does not; see overlays/podman).
+probe() {  # probe CONTAINER PATH -> HTTP status
+  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$(ip_of "$1"):8080$2" || true
+}
+probes=""
+check_probes() {
+  local c
+  for c in "$(container zpipe-sink sink)" "$(container zpipe-ventilator ventilator)" "$(container zpipe-worker-1 worker)"; do
+    local deadline=$((SECONDS + 20)) ready health
+    while :; do
+      ready=$(probe "$c" /readyz)
+      health=$(probe "$c" /healthz)
+      [ "$ready" = 200 ] && [ "$health" = 200 ] && break
+      [ $SECONDS -lt $deadline ] || fail "$c: /readyz $ready, /healthz $health (expected 200)"
+      sleep 0.2
+    done
+    probes+="${c%%-pod-0-*} /readyz and /healthz 200; "
+  done
+}
+check_probes
 
 # --- 5. scale up, then down, mid-batch ----------------------------------------------------
 wait_records $((total / 4)) 120
@@ -169,11 +191,11 @@ finished=$(date +%s.%N)
 
 # --- 6. the output ------------------------------------------------------------------------
 summary=$(dirname "$output")/summary.json
-"$python" - "$output" "$summary" "$total" "$workers" \
+"$python" - "$output" "$summary" "$total" "$workers" "$probes" \
   "$started" "$scaled_up" "$at_scale_up" "$scaled_down" "$at_scale_down" "$finished" <<'EOF'
 import json, sys
-output, summary_file, total, workers = sys.argv[1:5]
-started, scaled_up, at_scale_up, scaled_down, at_scale_down, finished = map(float, sys.argv[5:])
+output, summary_file, total, workers, probes = sys.argv[1:6]
+started, scaled_up, at_scale_up, scaled_down, at_scale_down, finished = map(float, sys.argv[6:])
 total, workers = int(total), int(workers)
 records = [json.loads(line) for line in open(output)]
 ids = [r["id"] for r in records]
@@ -198,6 +220,7 @@ print(f"k8s-e2e: wall clock from first play to sink exit: {finished - started:.1
       f"2 workers (from pod start) {at_scale_up / (scaled_up - started):.1f}, "
       f"with 4 {(at_scale_down - at_scale_up) / (scaled_down - scaled_up):.1f}, "
       f"with 3 (and a sink restart) {(total - at_scale_down) / (finished - scaled_down):.1f}")
+print(f"k8s-e2e: probes: {probes}")
 if problems:
     print("k8s-e2e: FAILED: " + "; ".join(problems), file=sys.stderr)
     sys.exit(1)
