@@ -223,6 +223,9 @@ int run_run(const RunOptions& o) {
       throw config::ConfigError(o.parallel_mode ? "run: give either a PIPELINE file or '-- COMMAND', not both"
                                                 : "run: give a PIPELINE file, or '-- COMMAND...' for parallel mode");
     }
+    if (std::error_code e; !o.parallel_mode && !std::filesystem::exists(o.pipeline, e))
+      throw config::ConfigError("run: '" + o.pipeline + "': no such pipeline file (a command goes after '--': zpipe run "
+                                "[OPTIONS] -- " + o.pipeline + " ...)");
     if (!o.parallel_mode && (o.shell || o.no_shell))
       throw config::ConfigError(std::string(o.shell ? "--shell" : "--no-shell") +
                                 " goes with '-- COMMAND' (in a pipeline file: task.use_shell, or task.argv)");

@@ -1,5 +1,6 @@
 // zpipe: ventilator -> workers -> sink over ZeroMQ. main only wires the subcommands.
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,15 @@ int main(int argc, char** argv) {
     if (const char* word = first_word(cli_argc, argv); word && !is_subcommand(app, word)) {
       std::fprintf(stderr, "zpipe: unknown subcommand '%s' (expected one of: %s)\n", word,
                    subcommand_names(app).c_str());
+      return kUsage;
+    }
+    // GNU parallel takes `parallel echo {} ::: a b`; zpipe wants the command after `--`.
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && run_cmd->parsed() && !has_command &&
+        !run.pipeline.empty() && !std::filesystem::is_regular_file(run.pipeline)) {
+      std::fprintf(stderr,
+                   "zpipe: run: '%s' is not a pipeline file; a command goes after '--' (zpipe run [OPTIONS] -- %s "
+                   "...), its ::: and :::: sources too\n",
+                   run.pipeline.c_str(), run.pipeline.c_str());
       return kUsage;
     }
     const int code = app.exit(e);

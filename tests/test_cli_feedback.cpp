@@ -82,6 +82,19 @@ TEST(CliFeedback, UnknownSubcommandIsNamedWithTheKnownOnes) {
   EXPECT_EQ(o.err, "zpipe: unknown subcommand 'fo' (expected one of: run, ventilator, worker, sink, check)\n");
 }
 
+// A GNU parallel habit: the command without `--`. zpipe says where it goes.
+TEST(CliFeedback, ACommandWithoutTheDoubleDashIsToldWhereItGoes) {
+  TempDir dir;
+  const auto with_sources = run_zpipe({"run", "-k", "echo", "x{}y", ":::", "a", "b"}, dir);
+  EXPECT_EQ(with_sources.code, 2);
+  EXPECT_NE(with_sources.err.find("run: 'echo' is not a pipeline file; a command goes after '--'"), std::string::npos)
+      << with_sources.err;
+  const auto alone = run_zpipe({"run", "echo"}, dir);
+  EXPECT_EQ(alone.code, 2);
+  EXPECT_NE(alone.err.find("run: 'echo': no such pipeline file (a command goes after '--'"), std::string::npos)
+      << alone.err;
+}
+
 TEST(CliFeedback, CheckTakesSeveralFilesAndReportsEach) {
   TempDir dir;
   write_file(dir / "good.yaml", "version: 1\nname: good\nsource: { range: { count: 3 } }\ntask: { shell: \"true\" }\n");
