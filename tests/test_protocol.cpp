@@ -134,6 +134,15 @@ TEST(Protocol, AckAndSmallMessagesRoundTrip) {
   EXPECT_TRUE(std::holds_alternative<Heartbeat>(round_trip(Heartbeat{})));
 }
 
+TEST(Protocol, UnsentRoundTripsAndRefusesACountBeyondItsBody) {
+  const auto out = std::get<Unsent>(round_trip(Unsent{{11, 12, 1ull << 40}}));
+  EXPECT_EQ(out.ids, (std::vector<TaskId>{11, 12, 1ull << 40}));
+  const Encoded e = encode(Unsent{{7}});
+  std::string body = e.body;
+  body[0] = 2;  // says two ids, holds one
+  EXPECT_FALSE(decode(header_of(e), body).message);
+}
+
 TEST(Protocol, ToRangesCollapsesRuns) {
   const auto r = to_ranges({1, 2, 3, 7, 8, 5});
   ASSERT_EQ(r.size(), 3u);

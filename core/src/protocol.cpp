@@ -34,6 +34,7 @@ constexpr MsgType type_of() {
   if constexpr (std::is_same_v<T, Total>) return MsgType::total;
   if constexpr (std::is_same_v<T, Results>) return MsgType::results;
   if constexpr (std::is_same_v<T, AskTask>) return MsgType::ask_task;
+  if constexpr (std::is_same_v<T, Unsent>) return MsgType::unsent;
   if constexpr (std::is_same_v<T, TaskDefinition>) return MsgType::task_definition;
 }
 
@@ -102,6 +103,10 @@ void write_body(ByteWriter& w, const Welcome& m) {
 }
 void write_body(ByteWriter& w, const Refuse& m) { w.bytes(m.reason); }
 void write_body(ByteWriter&, const AskTask&) {}
+void write_body(ByteWriter& w, const Unsent& m) {
+  w.u32(static_cast<std::uint32_t>(m.ids.size()));
+  for (TaskId id : m.ids) w.u64(id);
+}
 void write_body(ByteWriter& w, const TaskDefinition& m) {
   w.u64(m.fingerprint);
   w.u8(m.always_shell ? 1 : 0);
@@ -198,6 +203,15 @@ Decoded decode_bye(ByteReader& r) {
   if (r.failed() || n > r.remaining() / 8) return fail("count exceeds body");
   m.returned.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) m.returned.push_back(r.u64());
+  return finish(r, std::move(m));
+}
+
+Decoded decode_unsent(ByteReader& r) {
+  Unsent m;
+  const std::uint32_t n = r.u32();
+  if (r.failed() || n > r.remaining() / 8) return fail("count exceeds body");
+  m.ids.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) m.ids.push_back(r.u64());
   return finish(r, std::move(m));
 }
 
@@ -354,6 +368,7 @@ Decoded decode(std::string_view header, std::string_view body) {
     }
     case MsgType::refuse: return finish(r, Refuse{std::string(r.bytes())});
     case MsgType::ask_task: return finish(r, AskTask{});
+    case MsgType::unsent: return decode_unsent(r);
     case MsgType::task_definition: {
       TaskDefinition m;
       m.fingerprint = r.u64();
@@ -404,6 +419,7 @@ const char* to_string(MsgType type) {
     case MsgType::results: return "results";
     case MsgType::arg_results: return "arg_results";
     case MsgType::ask_task: return "ask_task";
+    case MsgType::unsent: return "unsent";
     case MsgType::task_definition: return "task_definition";
   }
   return "unknown";

@@ -60,6 +60,18 @@ void LeaseTable::give_back(core::TaskId id, const std::string& holder) {
   if (it != leases_.end() && it->second.holder == holder) requeue(it->second, id, true);
 }
 
+std::uint64_t LeaseTable::run_again(const std::vector<core::TaskId>& ids, const std::string& holder) {
+  std::uint64_t n = 0;
+  for (const core::TaskId id : ids) {
+    auto it = leases_.find(id);
+    if (it == leases_.end() || it->second.holder != holder) continue;  // acknowledged, or another's
+    ++it->second.attempt;
+    requeue(it->second, id, true);
+    ++n;
+  }
+  return n;
+}
+
 std::uint64_t LeaseTable::release_holder(const std::string& holder) {
   std::uint64_t n = 0;
   for (auto& [id, lease] : leases_) {

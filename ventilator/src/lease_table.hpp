@@ -40,6 +40,9 @@ public:
   // A task `holder` will not run after all (the send failed, or a leaving worker never
   // started it). Ids not held by `holder` are ignored: a peer cannot free another's task.
   void give_back(core::TaskId id, const std::string& holder);
+  // Those of `ids` that `holder` holds go back for redelivery (attempt + 1): their results
+  // may have died on the way to the sink. Returns how many.
+  std::uint64_t run_again(const std::vector<core::TaskId>& ids, const std::string& holder);
   // Everything `holder` had goes back for redelivery; returns how many.
   std::uint64_t release_holder(const std::string& holder);
   // Every task any worker holds goes back (a restarted sink may have lost their results).

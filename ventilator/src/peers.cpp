@@ -158,6 +158,13 @@ void Ventilator::State::handle(const core::Received& in) {
   } else if (const auto* have = std::get_if<core::Have>(&in.message)) {
     if (!from_sink) return faults.count("have from a worker");
     on_have(in.routing_id, *have);
+  } else if (const auto* unsent = std::get_if<core::Unsent>(&in.message)) {
+    if (from_sink) return faults.count("unsent from a sink");
+    const std::uint64_t again = leases.run_again(unsent->ids, in.routing_id);
+    report.redelivered += again;
+    if (again > 0)
+      spdlog::warn("ventilator: worker '{}' lost its sink connection; {} of its results not acknowledged will run again",
+                   peer.name, again);
   } else if (const auto* bye = std::get_if<core::Bye>(&in.message)) {
     if (from_sink) {
       // A sink stopping (a signal): gone now, not one silence period later, so that its

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -75,6 +76,11 @@ struct Worker::State {
         pool(make_executor(p.task, p.workers.slots, processes, options.output)) {
     pending.worker = options.name;
     core::configure_socket(push);
+    // Results unacknowledged by the sink's host for a silence period end the connection: a
+    // sink whose host vanished (a deleted pod, a dead node: no reset comes back) is then
+    // seen gone, its name resolved again at the next connect, and what was pushed over the
+    // dead connection is named to the ventilator (on_sink_connection).
+    push.set(zmq::sockopt::tcp_maxrt, static_cast<int>(silence_limit().count()));
     sink_timer = &loop.timer([this] { check_sink(); });
     if (core::ConnectionMonitor::applies_to(options.sink)) {
       sink_monitor.emplace(context, push, loop, [this](bool up) { on_sink_connection(up); });
@@ -114,6 +120,8 @@ struct Worker::State {
   core::Results pending;                   // finished, not yet handed to the push socket
   std::size_t pending_bytes = 0;           // input + output + error bytes in `pending`
   const bool in_process_sink = options.sink.starts_with("inproc://");  // no message size limit
+  std::deque<std::pair<Clock::time_point, core::TaskId>> recently_pushed;  // see remember_pushed
+  bool sink_was_up = false;
   std::vector<core::TaskResult> finished;  // scratch for Executor::take_results
   bool batch_done = false;
   bool leaving = false;                    // draining: bye{final=0} sent
@@ -148,7 +156,30 @@ struct Worker::State {
   }
 
   // Nothing else would tell: PUSH queues results towards a sink that is not there.
+  std::chrono::milliseconds silence_limit() const {
+    return pipeline.ventilator.heartbeat * std::max(1u, pipeline.ventilator.liveness);
+  }
+
+  // Results pushed lately, which a connection that dropped may have taken with it.
+  void remember_pushed(const std::vector<core::TaskResult>& items, std::size_t from, std::size_t to) {
+    const Clock::time_point now = Clock::now();
+    for (std::size_t i = from; i < to; ++i) recently_pushed.emplace_back(now, items[i].id);
+    const Clock::time_point horizon = now - 2 * silence_limit() - std::chrono::seconds(1);
+    while (!recently_pushed.empty() && recently_pushed.front().first < horizon) recently_pushed.pop_front();
+  }
+
   void on_sink_connection(bool up) {
+    if (!up && sink_was_up && !recently_pushed.empty()) {
+      // The data of a connection that dies is lost with it. The ventilator runs again what
+      // the sink has not acknowledged; the sink drops what it did get after all.
+      core::Unsent unsent;
+      for (const auto& [when, id] : recently_pushed) unsent.ids.push_back(id);
+      recently_pushed.clear();
+      spdlog::warn("worker '{}': the connection to the sink dropped; naming {} results pushed lately to the ventilator",
+                   options.name, unsent.ids.size());
+      session.say(std::move(unsent));
+    }
+    sink_was_up = up;
     if (up) {
       waiting_for_sink.over(sink_missing_since);
       sink_timer->cancel();
@@ -259,6 +290,7 @@ struct Worker::State {
     if (pending.items.empty()) return true;
     if (pending_bytes <= kMaxResultBatchBytes) {  // the usual case: everything in one message
       if (!core::try_send(push, pending)) return false;
+      if (sink_monitor) remember_pushed(pending.items, 0, pending.items.size());
       pending.items.clear();
       pending_bytes = 0;
       return true;
@@ -278,6 +310,7 @@ struct Worker::State {
         std::move(batch.items.begin(), batch.items.end(), first);  // put back, retry later
         break;
       }
+      if (sink_monitor) remember_pushed(batch.items, 0, batch.items.size());
       pending_bytes -= bytes;
       sent = end;
     }

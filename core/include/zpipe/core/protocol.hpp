@@ -28,6 +28,7 @@ enum class MsgType : std::uint8_t {
   have = 5,
   bye = 6,
   ask_task = 7,  // a worker without a pipeline file asks what to run (before its hello)
+  unsent = 8,    // a worker's results that may have died with its connection to the sink
   // ventilator -> peer
   welcome = 16,
   refuse = 17,
@@ -74,6 +75,12 @@ struct Have {
 struct Bye {
   bool final = false;
   std::vector<TaskId> returned;
+};
+// A worker's connection to the sink dropped: results it pushed over it lately may have
+// died with it. The ventilator runs again those of `ids` it still leases to this worker
+// (not acknowledged by the sink); the sink drops a result it already has.
+struct Unsent {
+  std::vector<TaskId> ids;
 };
 // Asked by a worker that has no pipeline file (zpipe worker --ventilator URL --sink URL,
 // e.g. of a head node's `zpipe run -- COMMAND`); any peer may ask, before any hello.
@@ -130,7 +137,7 @@ struct Results {
 };
 
 using Message = std::variant<Hello, Credit, Heartbeat, Ack, Have, Bye, Welcome, Refuse, Tasks, Done, Total, Halt,
-                             Results, AskTask, TaskDefinition>;
+                             Results, AskTask, TaskDefinition, Unsent>;
 
 struct Encoded {
   std::uint8_t header[2];
