@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <random>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -16,6 +15,7 @@
 #include "journal_fingerprint.hpp"
 #include "output_lock.hpp"
 #include "record_writer.hpp"
+#include "sink_helpers.hpp"
 #include "task_files.hpp"
 #include "zpipe/core/done_set.hpp"
 #include "zpipe/core/histogram.hpp"
@@ -38,21 +38,6 @@ constexpr std::size_t kRangesPerHave = 1u << 20;
 constexpr auto kFsyncInterval = std::chrono::seconds(1);
 // The longest wait for the ventilator's `done` once every record is written.
 constexpr auto kMaxDoneWait = std::chrono::seconds(2);
-
-std::uint64_t random_u64() {
-  std::random_device device;
-  return (std::uint64_t{device()} << 32) | device();
-}
-
-// 10485760 -> "10 MiB": as a user would have written the limit.
-std::string size_text(std::uint64_t bytes) {
-  constexpr const char* kUnits[] = {"GiB", "MiB", "KiB"};
-  for (int i = 0; i < 3; ++i) {
-    const std::uint64_t unit = std::uint64_t{1} << (30 - 10 * i);
-    if (bytes >= unit && bytes % unit == 0) return fmt::format("{} {}", bytes / unit, kUnits[i]);
-  }
-  return fmt::format("{} bytes", bytes);
-}
 
 // A result as it arrived, with what its worker spilled (taken at once: an ordered sink may
 // hold it a while).
