@@ -47,31 +47,38 @@ int run_worker(const WorkerOptions& o) {
           const std::lock_guard lock(mutex);
           if (running) running->abort();
         });
-    if (o.config.empty()) {
-      std::optional<config::TaskSpec> task =
-          worker::ask_task(context, options.ventilator, options.connect_timeout, stopping);
-      if (!task) return signals.exit_code();
-      p.task = std::move(*task);
-      spdlog::info("worker: the ventilator's task: {}", config::describe_task(p.task));
-    }
-    worker::Worker w(context, p, options);
-    {
-      const std::lock_guard lock(mutex);
-      running = &w;
-      if (stopping) w.drain();
-    }
-    const Probes::Watch watch = probes.watch([&w] { return std::vector<RoleHealth>{{"worker", w.health()}}; });
-    spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
-    const worker::Report report = w.run();
-    {
+    // A worker without a file learns the task of each batch anew: with --keep-alive the next
+    // ventilator may run another task, so it asks again rather than keep the first one.
+    const bool fileless = o.config.empty();
+    if (fileless) options.keep_alive = false;
+    worker::Report report;
+    std::uint64_t tasks = 0;
+    do {
+      if (fileless) {
+        std::optional<config::TaskSpec> task =
+            worker::ask_task(context, options.ventilator, options.connect_timeout, stopping);
+        if (!task) return signals.exit_code();
+        p.task = std::move(*task);
+        spdlog::info("worker: the ventilator's task: {}", config::describe_task(p.task));
+      }
+      worker::Worker w(context, p, options);
+      {
+        const std::lock_guard lock(mutex);
+        running = &w;
+        if (stopping) w.drain();
+      }
+      const Probes::Watch watch = probes.watch([&w] { return std::vector<RoleHealth>{{"worker", w.health()}}; });
+      spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
+      report = w.run();
+      tasks += report.tasks;
       const std::lock_guard lock(mutex);
       running = nullptr;
-    }
+    } while (fileless && o.keep_alive && !stopping && !report.refused);
     if (report.refused) {
       std::fprintf(stderr, "zpipe: worker refused by the ventilator: %s\n", report.refusal.c_str());
       return int{kUsage};
     }
-    spdlog::info("worker: {}, ran {} tasks", signals.received() ? "left" : "batch done", report.tasks);
+    spdlog::info("worker: {}, ran {} tasks", signals.received() ? "left" : "batch done", tasks);
     return signals.received() ? signals.exit_code() : int{kOk};
   });
 }

@@ -104,6 +104,34 @@ TEST(AskTask, AFilelessWorkerJoinsAHeadNodesCommandLine) {
   EXPECT_NE(read_file(dir / "remote.err").find("the ventilator's task: shell: sleep 0.02"), std::string::npos);
 }
 
+// --keep-alive without a file: each batch's task is asked anew, so a next batch that runs
+// another command is served too (with the first task kept, it would be refused).
+TEST(AskTask, AFilelessKeptAliveWorkerServesBatchesOfDifferentTasks) {
+  TempDir dir;
+  const int port = free_port();
+  Child worker = start_zpipe({"worker", "--ventilator", "tcp://127.0.0.1:" + std::to_string(port), "--sink",
+                              "tcp://127.0.0.1:" + std::to_string(port + 1), "--name", "rem", "--keep-alive"},
+                             dir, "remote");
+  write_file(dir / "in", seq(1, 30));
+  for (const char* letter : {"a", "b"}) {
+    const std::string out = (dir / (std::string(letter) + ".jsonl")).string();
+    Child head = start_zpipe({"run", "-j", "1", "--listen", "127.0.0.1:" + std::to_string(port), "--output", out, "--",
+                              std::string("sleep 0.05; echo ") + letter + "{}"},
+                             dir, std::string("head-") + letter, dir / "in");
+    ASSERT_EQ(head.wait(60s), 0) << read_file(dir / (std::string("head-") + letter + ".err"));
+    const auto records = read_jsonl(out);
+    ASSERT_EQ(records.size(), 30u);
+    int remote = 0;
+    for (const auto& r : records) {
+      EXPECT_EQ(r["output"].get<std::string>(), letter + r["input"].get<std::string>() + "\n");
+      remote += r["worker"] == "rem" ? 1 : 0;
+    }
+    EXPECT_GT(remote, 0) << letter << ": the kept-alive worker ran nothing\n" << read_file(dir / "remote.err");
+  }
+  const Ended ended = signal_and_wait(worker, SIGTERM, 5s);
+  EXPECT_EQ(ended.code, 143) << describe(ended) << read_file(dir / "remote.err");
+}
+
 TEST(AskTask, AFilelessWorkerServesAPipelineFilesVentilator) {
   TempDir dir;
   Batch b;

@@ -143,6 +143,7 @@ struct Worker::State {
       pool->submit(std::move(tasks->items));
     } else if (std::holds_alternative<core::Done>(m)) {
       batch_done = true;
+      recently_pushed.clear();  // the batch is complete: the sink has every result
     } else if (auto* halt = std::get_if<core::Halt>(&m)) {
       halt_now(halt->reason);
     } else if (auto* refuse = std::get_if<core::Refuse>(&m)) {
@@ -169,7 +170,7 @@ struct Worker::State {
   }
 
   void on_sink_connection(bool up) {
-    if (!up && sink_was_up && !recently_pushed.empty()) {
+    if (!up && sink_was_up && !recently_pushed.empty() && session.welcomed()) {
       // The data of a connection that dies is lost with it. The ventilator runs again what
       // the sink has not acknowledged; the sink drops what it did get after all.
       core::Unsent unsent;
