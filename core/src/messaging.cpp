@@ -96,6 +96,7 @@ void configure_socket(zmq::socket_t& socket) {
   // before a short batch can end without it.
   socket.set(zmq::sockopt::reconnect_ivl, static_cast<int>(kReconnectFirst.count()));
   socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectMax.count()));
+  socket.set(zmq::sockopt::connect_timeout, static_cast<int>(kConnectTimeout.count()));
   socket.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
 }
 

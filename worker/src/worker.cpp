@@ -81,6 +81,12 @@ struct Worker::State {
     // seen gone, its name resolved again at the next connect, and what was pushed over the
     // dead connection is named to the ventilator (on_sink_connection).
     push.set(zmq::sockopt::tcp_maxrt, static_cast<int>(silence_limit().count()));
+    // ZMTP pings find a dead connection within a silence period even when TCP's backoff
+    // between retransmissions would take seconds longer, and when nothing is being pushed.
+    // (A frozen sink's connection is dropped too: what it held is named as above, and the
+    // sink drops what it already has.)
+    push.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(pipeline.ventilator.heartbeat.count()));
+    push.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(silence_limit().count()));
     sink_timer = &loop.timer([this] { check_sink(); });
     if (core::ConnectionMonitor::applies_to(options.sink)) {
       sink_monitor.emplace(context, push, loop, [this](bool up) { on_sink_connection(up); });

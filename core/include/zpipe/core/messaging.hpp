@@ -103,6 +103,10 @@ inline constexpr std::chrono::milliseconds kLinger{500};
 // to kReconnectMax.
 inline constexpr std::chrono::milliseconds kReconnectFirst{10};
 inline constexpr std::chrono::milliseconds kReconnectMax{100};
+// A connect() that has no answer by then is given up and tried again: an address that went
+// away (a moved pod, a dead host) answers no SYN, and the kernel alone would keep trying it
+// for two minutes while the name may already resolve somewhere else.
+inline constexpr std::chrono::milliseconds kConnectTimeout{2000};
 
 // Applies the options every zpipe socket uses (linger kLinger, max message size, reconnection).
 void configure_socket(zmq::socket_t& socket);
