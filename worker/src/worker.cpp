@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "credit_policy.hpp"
+#include "result_fit.hpp"
 #include "executor.hpp"
 #include "zpipe/core/connection_monitor.hpp"
 #include "zpipe/core/loop.hpp"
@@ -26,27 +27,6 @@ namespace {
 // Results per message are capped by bytes too, so big outputs never make a message
 // that the sink's size limit would reject.
 constexpr std::size_t kMaxResultBatchBytes = 8u << 20;
-// One result must fit in one message the sink accepts (core::kMaxMessageBytes, less room
-// for the framing, input and arguments): a bigger one would be dropped with its connection,
-// pushed again, dropped again, forever. Over inproc there is no such limit.
-constexpr std::size_t kMaxResultBytes = static_cast<std::size_t>(core::kMaxMessageBytes) - (1u << 20);
-
-// Cuts what a task printed so that its result fits in one message; says so, naming the task.
-void fit_in_one_message(core::TaskResult& r) {
-  std::size_t fixed = r.input.size();
-  for (const auto& a : r.args) fixed += a.size() + 8;
-  if (fixed + r.output.size() + r.error.size() <= kMaxResultBytes) return;
-  const std::size_t room = kMaxResultBytes > fixed ? kMaxResultBytes - fixed : 0;
-  const std::size_t error_room = std::min(r.error.size(), room / 16);  // stderr keeps a little
-  const std::size_t before = r.output.size() + r.error.size();
-  r.error.resize(error_room);
-  r.output.resize(std::min(r.output.size(), room - error_room));
-  r.truncated = true;
-  spdlog::warn("task {}: output cut from {} to {} bytes: one result travels in one message of at most {} MiB "
-               "(task.max_output beyond that needs the workers of `zpipe run`, in the sink's process)",
-               r.id, before, r.output.size() + r.error.size(), core::kMaxMessageBytes >> 20);
-}
-
 // How long without a connection to the sink before the first warning.
 constexpr auto kFirstSinkWarning = std::chrono::seconds(1);
 using core::Clock;
