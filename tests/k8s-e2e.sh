@@ -30,19 +30,9 @@ say() { echo "k8s-e2e: $*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
 
 # --- 1. tools -----------------------------------------------------------------------------
-packages=(podman runc mmdebstrap netavark aardvark-dns catatonit)
-missing=()
-for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" -eq 0 ] || fail "missing packages: ${missing[*]}; run as root or install them"
-  say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+# The project's own installer (dpkg check, apt-get update, install) with the engine's packages.
+ZPIPE_EXTRA_PACKAGES="podman runc mmdebstrap netavark aardvark-dns catatonit" "$root/scripts/install-deps.sh" ||
+  fail "could not install the container engine's packages"
 [ "$(id -u)" -eq 0 ] || fail "podman runs these pods as root (containers.conf: runc); run as root"
 
 # --- 2. image -----------------------------------------------------------------------------
