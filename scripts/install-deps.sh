@@ -9,13 +9,16 @@
 # the Kubernetes issue names it, it is well kept and header-only. Node.js and npm (Debian's
 # nodejs npm, unless a node is already there): the offline check of the Kubernetes manifests,
 # whose npm packages (deploy/k8s/validate/package-lock.json) `npm ci` installs.
+# prometheus-cpp-dev: the /metrics page of --http (Prometheus text format, histograms); the
+# experiments issue names it. gnuplot-nox: `zpipe experiment` draws its PNG plots with it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libyaml-cpp-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libssl-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libssl-dev libcpp-httplib-dev prometheus-cpp-dev
+  gnuplot-nox
   procps
   python3-zmq python3-yaml
   iptables iproute2
