@@ -9,3 +9,11 @@ namespace zpipe::app {
 void setup_logging(int verbose, bool quiet, bool command_mode);
 
 }  // namespace zpipe::app
+
+namespace zpipe::app {
+
+// While a progress line is drawn on stderr (progress.hpp): each log line first clears it
+// ("\r\x1b[K"), so that the two never share a line.
+void clear_line_before_logs(bool on);
+
+}  // namespace zpipe::app

@@ -104,9 +104,9 @@ TEST(HttpProbes, OnlyGetAndHeadOnTheProbePaths) {
   ASSERT_GT(port, 0) << read_file(dir / "ventilator.err");
   ASSERT_EQ(await(port, "/readyz", 200).status, 200);
 
-  const Reply unknown = get(port, "/metrics");
+  const Reply unknown = get(port, "/metric");
   EXPECT_EQ(unknown.status, 404);
-  EXPECT_EQ(unknown.body, "not found: /metrics\n");
+  EXPECT_EQ(unknown.body, "not found: /metric\n");
   EXPECT_EQ(get(port, "/").status, 404);
   EXPECT_EQ(get(port, "/healthz/").status, 404);
   EXPECT_EQ(request(port, "POST", "/healthz").status, 405);

@@ -77,6 +77,8 @@ public:
   bool empty() const { return leases_.empty(); }
   bool any_held() const { return held_ > 0; }
   std::uint64_t held() const { return held_; }
+  // Read (or queued again) and waiting to be handed out.
+  std::uint64_t queued() const { return leases_.size() - held_; }
 
 private:
   // The next input of the source as a new lease, while the window allows.
