@@ -11,8 +11,8 @@ double seconds(core::Clock::duration d) { return std::chrono::duration<double>(d
 
 void add_http_flag(CLI::App& cmd, std::string& address) {
   cmd.add_option("--http", address,
-                 "Serve /healthz, /readyz and /metrics over HTTP on ADDR (HOST:PORT, :PORT for every interface, port 0 for a "
-                 "free one; docs/http.md)");
+                 "Serve /healthz, /readyz and /metrics over HTTP on ADDR (HOST:PORT, :PORT for every interface, "
+                 "port 0 for a free one; docs/http.md)");
 }
 
 HttpReply liveness_reply(const std::vector<RoleHealth>& roles) {

@@ -123,7 +123,8 @@ bool settled(const MetricsPage& page, const Labels& sink) {
 void expect_sink_matches_output(const MetricsPage& page, const TempDir& dir) {
   const Labels sink{{"role", "sink"}};
   const std::vector<nlohmann::json> records = read_jsonl(dir / "out.jsonl");
-  const auto failed = std::count_if(records.begin(), records.end(), [](const auto& r) { return r["status"] == "failed"; });
+  const auto failed =
+      std::count_if(records.begin(), records.end(), [](const auto& r) { return r["status"] == "failed"; });
   ASSERT_EQ(records.size(), std::size_t{kTasks});
   EXPECT_EQ(failed, kFailing);
   EXPECT_EQ(at(page, "zpipe_tasks_completed_total", sink), static_cast<double>(records.size()));
@@ -168,7 +169,10 @@ TEST(Metrics, RunPageDuringTheBatchAndAtItsEndMatchesTheOutput) {
   EXPECT_EQ(at(page, "zpipe_batch_tasks", sink), kTasks) << "--http reads the source ahead";
 
   open_gate(dir);
-  ASSERT_TRUE(wait_until([&] { return settled(page = page_of(port), sink); }, 20s)) << read_file(dir / "run.err");
+  // The sink records the last task before the ventilator hears of it: wait for both.
+  ASSERT_TRUE(wait_until(
+      [&] { return settled(page = page_of(port), sink) && at(page, "zpipe_tasks_in_flight", vent) == 0; }, 20s))
+      << read_file(dir / "run.err");
   expect_sink_matches_output(page, dir);
   EXPECT_EQ(at(page, "zpipe_queue_depth", vent), 0);
   EXPECT_EQ(at(page, "zpipe_tasks_in_flight", vent), 0);
@@ -201,13 +205,14 @@ TEST(Metrics, EachRoleProcessServesItsOwnPage) {
   const int vent_port = logged_http_port(dir, "ventilator");
   const int worker_port = logged_http_port(dir, "worker");
   const int sink_port = logged_http_port(dir, "sink");
-  ASSERT_GT(vent_port * worker_port * sink_port, 0) << read_file(dir / "ventilator.err");
+  ASSERT_GT(vent_port, 0) << read_file(dir / "ventilator.err");
+  ASSERT_GT(worker_port, 0) << read_file(dir / "worker.err");
+  ASSERT_GT(sink_port, 0) << read_file(dir / "sink.err");
   const Labels vent{{"role", "ventilator"}}, worker{{"role", "worker"}}, sink{{"role", "sink"}};
 
   MetricsPage page;
-  ASSERT_TRUE(wait_until([&] { return at(page = page_of(sink_port), "zpipe_tasks_completed_total", sink) == kTasks - 1; },
-                         20s))
-      << read_file(dir / "sink.err");
+  const auto recorded = [&] { return at(page = page_of(sink_port), "zpipe_tasks_completed_total", sink); };
+  ASSERT_TRUE(wait_until([&] { return recorded() == kTasks - 1; }, 20s)) << read_file(dir / "sink.err");
   EXPECT_FALSE(page.value("zpipe_tasks_completed_total", worker)) << "a sink's page shows the sink";
   ASSERT_TRUE(wait_until([&] { return at(page = page_of(vent_port), "zpipe_tasks_in_flight", vent) == 1; }, 10s));
   EXPECT_EQ(at(page, "zpipe_queue_depth", vent), 0);
