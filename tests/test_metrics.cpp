@@ -17,6 +17,7 @@
 
 #include "metrics_text.hpp"
 #include "reliability_support.hpp"
+#include "zpipe/core/metrics.hpp"
 
 namespace zpipe {
 namespace {
@@ -252,6 +253,29 @@ TEST(Metrics, DroppedMessagesAreCountedByReason) {
   EXPECT_TRUE(wait_until([&] { return at(page = page_of(port), "zpipe_messages_dropped_total", missing) == 1; }, 10s))
       << scrape(port).body;
   EXPECT_GE(at(page, "zpipe_bytes_received_total", {{"role", "sink"}}), 7);
+}
+
+// The counters behind the page: a duration on a bound is in that bucket (Prometheus's le is
+// "less or equal"), beyond the top in the last; reasons past the capacity count as "other".
+TEST(Metrics, HistogramBucketsAndDropReasonsAtTheirLimits) {
+  core::DurationHistogram h;
+  h.observe_us(1'000);        // exactly 1 ms: le="0.001"
+  h.observe_us(1'001);        // le="0.0025"
+  h.observe_us(3'600'000'000);  // an hour: above 600 s
+  const core::DurationHistogram::Snapshot s = h.snapshot();
+  EXPECT_EQ(s.counts[0], 1u);
+  EXPECT_EQ(s.counts[1], 1u);
+  EXPECT_EQ(s.counts.back(), 1u);
+  EXPECT_EQ(s.count, 3u);
+  EXPECT_EQ(s.sum_us, 3'600'002'001u);
+
+  core::DropCounts drops;
+  for (std::size_t i = 0; i < core::DropCounts::kMaxReasons + 5; ++i) drops.count("reason " + std::to_string(i));
+  drops.count("reason 0");
+  const auto seen = drops.snapshot();
+  ASSERT_EQ(seen.size(), core::DropCounts::kMaxReasons);
+  EXPECT_EQ(seen.front(), (std::pair<std::string, std::uint64_t>{"reason 0", 2}));
+  EXPECT_EQ(seen.back(), (std::pair<std::string, std::uint64_t>{"other", 6}));
 }
 
 // The reader is strict enough to catch what a broken page would look like.

@@ -54,11 +54,4 @@ std::vector<std::pair<std::string, std::uint64_t>> DropCounts::snapshot() const 
   return out;
 }
 
-std::uint64_t DropCounts::total() const noexcept {
-  const std::size_t used = used_.load(std::memory_order_acquire);
-  std::uint64_t n = 0;
-  for (std::size_t i = 0; i < used; ++i) n += slots_[i].count.load(std::memory_order_relaxed);
-  return n;
-}
-
 }  // namespace zpipe::core

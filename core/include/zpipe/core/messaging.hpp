@@ -76,8 +76,8 @@ struct [[nodiscard]] Receive {
 };
 
 // Receives one multipart message without blocking and decodes it; a malformed one is
-// counted by `faults` and dropped. Its bytes count in `faults.wire()`, if any. `routed` says the socket is a ROUTER (first frame is
-// the peer's routing id).
+// counted by `faults` and dropped. `routed` says the socket is a ROUTER (first frame is
+// the peer's routing id). Its bytes count in `faults.wire()`, if it has one.
 Receive try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults);
 
 // Handles the messages waiting on `socket`, at most `limit` (so one busy socket cannot

@@ -84,7 +84,6 @@ public:
   void count(std::string_view reason);
   // Any thread: (reason, count) in the order first seen.
   std::vector<std::pair<std::string, std::uint64_t>> snapshot() const;
-  std::uint64_t total() const noexcept;
 
 private:
   struct Slot {
