@@ -1,6 +1,7 @@
-// Issue 11, "progress": `zpipe run --bar` / `--eta` draw a progress line on stderr when it is
-// a terminal (here a real pseudo-terminal), redrawn on one line and cleared at the end, and
-// nothing when stderr is a file. The task's output on stdout is untouched either way.
+// Issue 11, "progress", and issue 15: `zpipe run --bar` / `--eta` (a command or a pipeline
+// file) and `zpipe sink --bar` draw a progress line on stderr when it is a terminal (here a
+// real pseudo-terminal), redrawn on one line and cleared at the end, with log lines kept off
+// it, and nothing when stderr is a file. The task's output on stdout is untouched either way.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -79,10 +80,10 @@ void expect_logs_clear_the_line(const std::string& terminal) {
 }
 
 // A pipeline file of `count` tasks that take a moment each, records to dir/records.jsonl.
-std::string slow_pipeline(const TempDir& dir, int count, const std::string& more = {}) {
+std::string slow_pipeline(const TempDir& dir, int count) {
   write_file(dir / "p.yaml", "version: 1\nname: progress\nsource: { range: { start: 1, count: " +
                                  std::to_string(count) + " } }\ntask: { shell: \"sleep 0.05; echo {}\" }\n"
-                                 "workers: { count: 1, slots: 4 }\nsink: { output: records.jsonl" + more + " }\n");
+                                 "workers: { count: 1, slots: 4 }\nsink: { output: records.jsonl }\n");
   return (dir / "p.yaml").string();
 }
 
