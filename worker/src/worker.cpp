@@ -53,7 +53,7 @@ struct Worker::State {
                          "results wait for it",
                          fmt::format("worker '{}': connected to the sink at {}", options.name, options.sink),
                          options.connect_timeout),
-        pool(make_executor(p.task, p.workers.slots, processes, options.output)) {
+        pool(make_executor(p.task, p.workers.slots, processes, options.output, &metrics.retried)) {
     pending.worker = options.name;
     core::configure_socket(push);
     // Results unacknowledged by the sink's host for a silence period end the connection: a
@@ -90,7 +90,8 @@ struct Worker::State {
   CreditPolicy policy;
   std::uint32_t capacity;  // tasks we have asked for: held + credit the ventilator has
   core::Loop loop;
-  core::FaultCounter faults{"worker"};
+  Metrics metrics;  // before `faults`, which counts into it
+  core::FaultCounter faults{"worker", &metrics.wire};
   core::VentilatorSession session;
   zmq::socket_t push;
   ProcessGroups processes;  // this worker's running children, for abort() and the grace period
@@ -270,13 +271,22 @@ struct Worker::State {
     }
   }
 
+  void count_pushed(const std::vector<core::TaskResult>& items) {
+    metrics.completed.add(items.size());
+    for (const auto& r : items) {
+      if (r.status == core::TaskStatus::failed) metrics.failed.add();
+      if (r.status == core::TaskStatus::timeout) metrics.timed_out.add();
+    }
+  }
+
   static std::size_t result_bytes(const core::TaskResult& r) { return r.input.size() + r.output.size() + r.error.size(); }
 
   // Hands pending results to the push socket without blocking; returns true if all went.
   bool flush_results() {
     if (pending.items.empty()) return true;
     if (pending_bytes <= kMaxResultBatchBytes) {  // the usual case: everything in one message
-      if (!core::try_send(push, pending)) return false;
+      if (!core::try_send(push, pending, {}, &metrics.wire)) return false;
+      count_pushed(pending.items);
       if (sink_monitor) remember_pushed(pending.items, 0, pending.items.size());
       pending.items.clear();
       pending_bytes = 0;
@@ -293,10 +303,11 @@ struct Worker::State {
       const auto first = pending.items.begin() + static_cast<std::ptrdiff_t>(sent);
       const auto last = pending.items.begin() + static_cast<std::ptrdiff_t>(end);
       batch.items.assign(std::make_move_iterator(first), std::make_move_iterator(last));
-      if (!core::try_send(push, batch)) {
+      if (!core::try_send(push, batch, {}, &metrics.wire)) {
         std::move(batch.items.begin(), batch.items.end(), first);  // put back, retry later
         break;
       }
+      count_pushed(batch.items);
       if (sink_monitor) remember_pushed(batch.items, 0, batch.items.size());
       pending_bytes -= bytes;
       sent = end;
@@ -315,6 +326,7 @@ struct Worker::State {
                                                                                          : Readiness::waiting_for_ventilator;
     readiness.store(now, std::memory_order_relaxed);
     loop.pulse().set_limit(core::stuck_limit(session.silence_limit()));
+    metrics.in_flight.set(held);
   }
 
   // After every wake-up: push results, return credit, and decide whether we are done.
@@ -358,6 +370,8 @@ void Worker::abort() {
   state_->processes.kill_all();
 }
 
+const Metrics& Worker::metrics() const { return state_->metrics; }
+
 core::Health Worker::health() const {
   const core::LoopPulse& pulse = state_->loop.pulse();
   return {state_->readiness.load(std::memory_order_relaxed), pulse.stuck_for(core::Clock::now()), pulse.limit()};
@@ -378,6 +392,7 @@ Report Worker::run() {
   s.publish_health();
   s.loop.run();
   s.readiness.store(core::Readiness::finished);
+  s.metrics.in_flight.set(0);  // what it held went back, or will run again elsewhere
   s.report.dropped = s.faults.total();
   return s.report;
 }
