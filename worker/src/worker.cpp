@@ -29,6 +29,9 @@ namespace {
 constexpr std::size_t kMaxResultBatchBytes = 8u << 20;
 // How long without a connection to the sink before the first warning.
 constexpr auto kFirstSinkWarning = std::chrono::seconds(1);
+// How long a worker waits for the batch's `done` before naming the results a dropped sink
+// connection may have lost (see on_sink_connection).
+constexpr auto kUnsentDelay = std::chrono::milliseconds(500);
 using core::Clock;
 
 }  // namespace
@@ -68,6 +71,7 @@ struct Worker::State {
     push.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(pipeline.ventilator.heartbeat.count()));
     push.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(silence_limit().count()));
     sink_timer = &loop.timer([this] { check_sink(); });
+    unsent_timer = &loop.timer([this] { report_unsent(); });
     if (core::ConnectionMonitor::applies_to(options.sink)) {
       sink_monitor.emplace(context, push, loop, [this](bool up) { on_sink_connection(up); });
       on_sink_connection(false);  // until the handshake says otherwise
@@ -99,6 +103,8 @@ struct Worker::State {
   core::WaitWarnings waiting_for_sink;
   Clock::time_point sink_missing_since;
   core::Loop::Timer* sink_timer = nullptr;
+  core::Loop::Timer* unsent_timer = nullptr;
+  core::Unsent unsent;  // named once unsent_timer fires, unless the batch ends first
 
   std::atomic<bool> drain_requested{false};
   std::atomic<bool> abort_requested{false};
@@ -131,6 +137,7 @@ struct Worker::State {
     } else if (std::holds_alternative<core::Done>(m)) {
       batch_done = true;
       recently_pushed.clear();  // the batch is complete: the sink has every result
+      unsent.ids.clear();
     } else if (auto* halt = std::get_if<core::Halt>(&m)) {
       halt_now(halt->reason);
     } else if (auto* refuse = std::get_if<core::Refuse>(&m)) {
@@ -159,13 +166,12 @@ struct Worker::State {
   void on_sink_connection(bool up) {
     if (!up && sink_was_up && !recently_pushed.empty() && session.welcomed()) {
       // The data of a connection that dies is lost with it. The ventilator runs again what
-      // the sink has not acknowledged; the sink drops what it did get after all.
-      core::Unsent unsent;
+      // the sink has not acknowledged; the sink drops what it did get after all. Said a
+      // moment later: a sink that ends with its batch closes its connections just before
+      // the ventilator's `done` arrives, and then there is nothing to say.
       for (const auto& [when, id] : recently_pushed) unsent.ids.push_back(id);
       recently_pushed.clear();
-      spdlog::warn("worker '{}': the connection to the sink dropped; naming {} results pushed lately to the ventilator",
-                   options.name, unsent.ids.size());
-      session.say(std::move(unsent));
+      if (!unsent_timer->armed()) unsent_timer->after(std::min<Clock::duration>(pipeline.ventilator.heartbeat, kUnsentDelay));
     }
     sink_was_up = up;
     if (up) {
@@ -176,6 +182,13 @@ struct Worker::State {
       sink_timer->at(sink_missing_since + kFirstSinkWarning);
     }
   }
+  void report_unsent() {
+    if (unsent.ids.empty() || batch_done) return;
+    spdlog::warn("worker '{}': the connection to the sink dropped; naming {} results pushed lately to the ventilator",
+                 options.name, unsent.ids.size());
+    session.say(std::exchange(unsent, core::Unsent{}));
+  }
+
   // The wait for the sink counts from the ventilator's welcome: without a ventilator there
   // are no results to push, and its own warnings say what is wrong.
   void check_sink() {
