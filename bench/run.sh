@@ -494,7 +494,7 @@ scenario_granular() {
   row "$name" "makespan vs ceil(n/w) bound" "$(ms "$m")" "bound $(ms "$bound")" "$ratio" "bound/makespan >= 0.95" "$(verdict "$ratio >= 0.95")" "$RUNS" "$tasks" "$m" "$bound" "$ratio"
   row "$name" "makespan vs $workers bare threads" "$(ms "$m")" "threads $(ms "$f")" "$ratiof" "(reference)" "-" "$RUNS" "$tasks" "$m" "$f" "$ratiof"
   row "$name, prefetch 1" "makespan vs ceil(n/w) bound" "$(ms "$m1")" "bound $(ms "$bound")" "$ratio1" "(reference)" "-" "$RUNS" "$tasks" "$m1" "$bound" "$ratio1"
-  note "c: bare threads = bench/sleep_floor: $workers threads sleep the same $tasks x ${ms} ms, taking tasks from an atomic counter (no messages): the machine's own floor; ratio = threads / zpipe. prefetch 1 lets each worker hold its next task, hiding the dispatch round trip; it is not the default because it makes uneven batches worse (scenario d with prefetch 1: 1.1x or 1.4x LPT from run to run, 1.4x whenever a 100 ms task waits behind another)"
+  note "c: bare threads = bench/sleep_floor: $workers threads sleep the same $tasks x ${ms} ms, taking tasks from an atomic counter (no messages): the machine's own floor; ratio = threads / zpipe. the default prefetch (auto) holds a next task only once a worker has seen its tasks take under 100 ms, so each worker's first task here waits a round trip; prefetch 1 holds one from the start. The ventilator fills prefetch only while more tasks wait than workers hold, so neither makes uneven batches worse (scenario d)"
 }
 
 # ---------------------------------------- i. many worker processes, granular sleeps ----

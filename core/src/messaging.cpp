@@ -104,6 +104,11 @@ void configure_socket(zmq::socket_t& socket) {
   socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectMax.count()));
   socket.set(zmq::sockopt::connect_timeout, static_cast<int>(kConnectTimeout.count()));
   socket.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
+  // Hundreds of workers connect at once when a ventilator or sink (re)starts. ZeroMQ's
+  // default backlog of 100 drops the rest of their SYNs, and TCP retries a dropped SYN
+  // only after a second: 500 workers took 1.2 s to deliver a batch of 1 ms tasks. The
+  // kernel caps it at net.core.somaxconn (4096 on Linux since 5.4).
+  socket.set(zmq::sockopt::backlog, kListenBacklog);
 }
 
 }  // namespace zpipe::core

@@ -113,6 +113,8 @@ inline constexpr std::chrono::milliseconds kLinger{500};
 // to kReconnectMax.
 inline constexpr std::chrono::milliseconds kReconnectFirst{10};
 inline constexpr std::chrono::milliseconds kReconnectMax{100};
+// Connections a bound socket queues before it accepts them (a join storm of workers).
+inline constexpr int kListenBacklog = 4096;
 // A connect() that has no answer by then is given up and tried again: an address that went
 // away (a moved pod, a dead host) answers no SYN, and the kernel alone would keep trying it
 // for two minutes while the name may already resolve somewhere else.
