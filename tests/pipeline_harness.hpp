@@ -35,6 +35,16 @@ inline config::Pipeline shell_pipeline(std::uint64_t count, const std::string& c
   return p;
 }
 
+// The built-in sleep over `inputs` (milliseconds each), on workers of `slots` slots.
+inline config::Pipeline sleep_pipeline(std::vector<std::string> inputs, unsigned slots = 1) {
+  config::Pipeline p = shell_pipeline(0, "");
+  p.source = config::ItemsSource{std::move(inputs)};
+  p.task.kind = config::TaskKind::builtin;
+  p.task.builtin = config::Builtin::sleep;
+  p.workers.slots = slots;
+  return p;
+}
+
 // Ventilator and sink on ephemeral TCP ports, workers added at will, all on threads.
 class Harness {
 public:

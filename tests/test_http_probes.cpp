@@ -45,22 +45,6 @@ Reply await(int port, const std::string& path, int status, std::chrono::millisec
   return last;
 }
 
-// The port of "http: listening on 127.0.0.1:PORT" in dir/TAG.err; 0 if not logged in 10 s.
-int logged_http_port(const TempDir& dir, const std::string& tag) {
-  const std::string marker = "http: listening on 127.0.0.1:";
-  int port = 0;
-  wait_until(
-      [&] {
-        const std::string log = read_file(dir / (tag + ".err"));
-        const std::size_t at = log.find(marker);
-        if (at == std::string::npos) return false;
-        port = std::atoi(log.c_str() + at + marker.size());
-        return port > 0;
-      },
-      10s);
-  return port;
-}
-
 Child start_role(const std::string& role, const std::string& file, const TempDir& dir) {
   return start_zpipe({role, "-c", file, "--http", "127.0.0.1:0"}, dir, role);
 }

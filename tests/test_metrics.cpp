@@ -62,20 +62,6 @@ double at(const MetricsPage& page, const std::string& name, const Labels& labels
   return page.value(name, labels).value_or(-1);
 }
 
-int logged_http_port(const TempDir& dir, const std::string& tag) {
-  const std::string marker = "http: listening on 127.0.0.1:";
-  int port = 0;
-  wait_until(
-      [&] {
-        const std::string log = read_file(dir / (tag + ".err"));
-        const std::size_t found = log.find(marker);
-        if (found != std::string::npos) port = std::atoi(log.c_str() + found + marker.size());
-        return port > 0;
-      },
-      10s);
-  return port;
-}
-
 // A batch whose task kHeld waits for dir/gate, and whose multiples of 10 fail.
 Batch gated_batch(const TempDir& dir) {
   EXPECT_EQ(::mkfifo((dir / "gate").c_str(), 0600), 0);

@@ -17,10 +17,7 @@ using test::ScriptedVentilator;
 using test::TempDir;
 
 config::Pipeline sleeps(std::vector<std::string> ms, std::optional<std::uint32_t> prefetch) {
-  config::Pipeline p = test::shell_pipeline(0, "");
-  p.source = config::ItemsSource{std::move(ms)};
-  p.task.kind = config::TaskKind::builtin;
-  p.task.builtin = config::Builtin::sleep;
+  config::Pipeline p = test::sleep_pipeline(std::move(ms));
   p.workers.prefetch = prefetch;
   return p;
 }

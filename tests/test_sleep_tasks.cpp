@@ -15,14 +15,7 @@ using namespace std::chrono_literals;
 using test::expect_exactly_once;
 using test::Harness;
 
-config::Pipeline sleep_pipeline(std::vector<std::string> inputs, unsigned slots) {
-  config::Pipeline p = test::shell_pipeline(0, "");
-  p.source = config::ItemsSource{std::move(inputs)};
-  p.task.kind = config::TaskKind::builtin;
-  p.task.builtin = config::Builtin::sleep;
-  p.workers.slots = slots;
-  return p;
-}
+using test::sleep_pipeline;
 
 TEST(SleepTasks, RecordsEqualRunTasksOnOkTimeoutAndBadInput) {
   test::TempDir dir;

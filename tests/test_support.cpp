@@ -310,4 +310,19 @@ std::vector<std::string> lines_with(const std::string& text, const std::vector<s
   return lines;
 }
 
+int logged_http_port(const TempDir& dir, const std::string& tag) {
+  const std::string marker = "http: listening on 127.0.0.1:";
+  int port = 0;
+  wait_until(
+      [&] {
+        const std::string log = read_file(dir / (tag + ".err"));
+        const std::size_t at = log.find(marker);
+        if (at == std::string::npos) return false;
+        port = std::atoi(log.c_str() + at + marker.size());
+        return port > 0;
+      },
+      std::chrono::seconds(10));
+  return port;
+}
+
 }  // namespace zpipe::test

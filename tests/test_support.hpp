@@ -98,6 +98,10 @@ std::size_t count_lines(const std::filesystem::path& file);
 Child start_zpipe(const std::vector<std::string>& args, const TempDir& dir, const std::string& tag,
                   const std::filesystem::path& stdin_file = {});
 
+// The port of "http: listening on 127.0.0.1:PORT" (a role's --http 127.0.0.1:0) in
+// dir/TAG.err; 0 if not logged within 10 s.
+int logged_http_port(const TempDir& dir, const std::string& tag);
+
 // The records of a JSON Lines file that may end in a torn line (a crash mid-write): every
 // complete line must parse; an incomplete last line is ignored.
 std::vector<nlohmann::json> read_whole_records(const std::filesystem::path& file);
