@@ -29,6 +29,12 @@ struct Report {
   std::string halted;              // why the batch stopped early (drain, halt policy), if it did
 };
 
+// The report as a JSON object with the fields above, in that order (`zpipe ventilator
+// --summary FILE`; docs/cli.md).
+std::string report_json(const Report& report);
+// Writes report_json to `file` (nothing when empty). Throws std::runtime_error if it cannot.
+void write_report(const Report& report, const std::string& file);
+
 class Ventilator {
 public:
   // Binds `bind_endpoint` (tcp://127.0.0.1:* picks a free port; see endpoint()). With a
