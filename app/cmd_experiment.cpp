@@ -85,7 +85,9 @@ int run_experiment(const ExperimentOptions& o) {
     const std::vector<experiment::RunPlan> plan = experiment::plan_runs(sweep);
     // This very binary, whatever happens to the file on disk during the sweep.
     experiment::Runner runner("/proc/self/exe", out / "logs");
-    SignalWatcher signals([&](int) { runner.stop(); }, [&](int) { runner.stop(); });
+    // A run cut short measures nothing worth keeping: its processes are killed at once.
+    SignalWatcher signals([&](int) { runner.stop(); }, [&](int) { runner.stop(); },
+                          "stopping the sweep (the run in progress is killed and not recorded)");
     spdlog::debug("experiment '{}': {} combinations, {} runs of {} tasks, into {}", sweep.name,
                   experiment::combinations(sweep).size(), plan.size(), sweep.tasks, out.string());
 

@@ -69,7 +69,8 @@ const std::vector<Figure>& figures() {
   using R = RunResult;
   using F = RunFigures;
   static const std::vector<Figure> all{
-      {"wall_s", [](const R& r, const F&) { return std::optional<double>(r.wall_seconds); }},
+      {"startup_s", [](const R& r, const F&) { return r.startup_seconds > 0 ? std::optional<double>(r.startup_seconds) : std::nullopt; }},
+      {"wall_s", [](const R& r, const F&) { return r.wall_seconds > 0 ? std::optional<double>(r.wall_seconds) : std::nullopt; }},
       {"makespan_s", [](const R& r, const F&) { return r.makespan_seconds > 0 ? std::optional<double>(r.makespan_seconds) : std::nullopt; }},
       {"tasks_per_s", [](const R&, const F& f) { return f.tasks_per_second; }},
       {"ideal_makespan_s", [](const R&, const F& f) { return f.ideal_makespan; }},
@@ -95,6 +96,7 @@ const std::vector<Figure>& figures() {
          return r.redeliveries ? std::optional<double>(static_cast<double>(*r.redeliveries)) : std::nullopt;
        }},
       {"dropped", [](const R& r, const F&) { return std::optional<double>(static_cast<double>(r.dropped)); }},
+      {"late_workers", [](const R& r, const F&) { return std::optional<double>(static_cast<double>(r.late_workers)); }},
   };
   return all;
 }
@@ -136,7 +138,7 @@ void write_runs_csv(const std::filesystem::path& file, const Sweep& sweep, const
     for (std::string& c : parameter_cells(sweep, run.plan.parameters)) row.push_back(std::move(c));
     row.insert(row.end(), {run.ok() ? "true" : "false", run.error, run.ids_complete ? "true" : "false",
                            std::to_string(run.records), f.ideal_basis});
-    for (const Figure& figure : figures()) row.push_back(run.ok() || figure.name == "wall_s" ? number(figure.of(run, f)) : "");
+    for (const Figure& figure : figures()) row.push_back(run.ok() || figure.name == "startup_s" ? number(figure.of(run, f)) : "");
     csv.row(row);
   }
   csv.close();

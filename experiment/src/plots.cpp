@@ -15,7 +15,6 @@
 #include <system_error>
 
 #include "process_group.hpp"
-#include "zpipe/core/loop.hpp"
 #include "zpipe/experiment/figures.hpp"
 
 namespace zpipe::experiment {
@@ -97,8 +96,8 @@ void run_gnuplot(const std::filesystem::path& gnuplot, const std::filesystem::pa
                  const std::filesystem::path& data) {
   detail::ProcessGroup group;
   const std::size_t index = group.spawn({gnuplot.string(), script.string()}, data / "gnuplot.out", data / "gnuplot.err");
-  core::Wakeup never;
-  const auto waited = group.wait(std::chrono::steady_clock::now() + std::chrono::minutes(2), never.fd(),
+  const auto waited = group.wait(std::chrono::steady_clock::now() + std::chrono::minutes(2),
+                                 [] { return std::vector<detail::ProcessGroup::Watch>{}; },
                                  [](std::size_t) { return true; });
   if (waited != detail::ProcessGroup::Waited::all_ended) throw std::runtime_error("gnuplot did not finish within 2 minutes");
   if (const int code = group.exit_of(index).code; code != 0) {

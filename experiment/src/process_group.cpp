@@ -52,8 +52,10 @@ double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static
 ProcessGroup::~ProcessGroup() { kill_all(); }
 
 std::size_t ProcessGroup::spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
-                                const std::filesystem::path& err) {
+                                const std::filesystem::path& err, int* stderr_pipe) {
   SpawnSetup setup;
+  int pipe_fds[2] = {-1, -1};
+  if (stderr_pipe != nullptr && ::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno(errno, "pipe2");
   sigset_t empty;
   sigemptyset(&empty);
   sigset_t defaults;
@@ -69,14 +71,25 @@ std::size_t ProcessGroup::spawn(const std::vector<std::string>& argv, const std:
   check(::posix_spawn_file_actions_addopen(&setup.actions_, STDIN_FILENO, "/dev/null", O_RDONLY, 0), "addopen stdin");
   check(::posix_spawn_file_actions_addopen(&setup.actions_, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644),
         "addopen stdout");
-  check(::posix_spawn_file_actions_addopen(&setup.actions_, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644),
-        "addopen stderr");
+  if (stderr_pipe != nullptr) {
+    // dup2 clears close-on-exec on the child's copy; the child's stderr need not block.
+    check(::posix_spawn_file_actions_adddup2(&setup.actions_, pipe_fds[1], STDERR_FILENO), "adddup2 stderr");
+  } else {
+    check(::posix_spawn_file_actions_addopen(&setup.actions_, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                             0644),
+          "addopen stderr");
+  }
   std::vector<char*> args;
   for (const std::string& word : argv) args.push_back(const_cast<char*>(word.c_str()));
   args.push_back(nullptr);
   Child child;
-  if (int rc = ::posix_spawn(&child.pid, args[0], &setup.actions_, &setup.attr_, args.data(), environ); rc != 0)
-    throw_errno(rc, "cannot start " + argv[0]);
+  const int rc = ::posix_spawn(&child.pid, args[0], &setup.actions_, &setup.attr_, args.data(), environ);
+  if (stderr_pipe != nullptr) {
+    ::close(pipe_fds[1]);
+    if (rc != 0) ::close(pipe_fds[0]);
+    else *stderr_pipe = pipe_fds[0];
+  }
+  if (rc != 0) throw_errno(rc, "cannot start " + argv[0]);
   if (group_ == 0) group_ = child.pid;
   // A pidfd is readable once its process has ended: poll() then waits for children, the
   // stop request and the deadline together.
@@ -105,7 +118,8 @@ void ProcessGroup::reap(Child& child, bool block) {
   child.pidfd = -1;
 }
 
-ProcessGroup::Waited ProcessGroup::wait(std::chrono::steady_clock::time_point deadline, int interrupt_fd,
+ProcessGroup::Waited ProcessGroup::wait(std::chrono::steady_clock::time_point deadline,
+                                        const std::function<std::vector<Watch>()>& watches,
                                         const std::function<bool(std::size_t)>& on_exit) {
   for (;;) {
     std::vector<pollfd> fds;
@@ -116,7 +130,9 @@ ProcessGroup::Waited ProcessGroup::wait(std::chrono::steady_clock::time_point de
       owners.push_back(i);
     }
     if (fds.empty()) return Waited::all_ended;
-    fds.push_back(pollfd{interrupt_fd, POLLIN, 0});
+    const std::size_t children = fds.size();
+    std::vector<Watch> extra = watches();
+    for (const Watch& w : extra) fds.push_back(pollfd{w.fd, w.events, 0});
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return Waited::deadline;
     const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30)));
@@ -124,11 +140,14 @@ ProcessGroup::Waited ProcessGroup::wait(std::chrono::steady_clock::time_point de
       if (errno == EINTR) continue;
       throw_errno(errno, "poll");
     }
-    if (fds.back().revents != 0) return Waited::interrupted;
-    for (std::size_t k = 0; k + 1 < fds.size(); ++k) {
+    // Watches first: a pipe's last lines are read before its writer's exit is handled.
+    for (std::size_t k = 0; k < extra.size(); ++k) {
+      const short revents = fds[children + k].revents;
+      if (revents != 0 && extra[k].events != 0 && !extra[k].ready(revents)) return Waited::stopped_early;
+    }
+    for (std::size_t k = 0; k < children; ++k) {
       if (fds[k].revents == 0) continue;
-      Child& child = children_[owners[k]];
-      reap(child, true);
+      reap(children_[owners[k]], true);
       if (!on_exit(owners[k])) return Waited::stopped_early;
     }
   }

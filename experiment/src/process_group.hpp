@@ -33,15 +33,23 @@ public:
 
   // Starts argv (argv[0] a path) with stdin from /dev/null, stdout and stderr to files,
   // default signal dispositions and an empty signal mask (the sweep blocks SIGINT/SIGTERM
-  // for its signalfd; its children must not inherit that). Returns the child's index.
+  // for its signalfd; its children must not inherit that). With `stderr_pipe`, stderr goes
+  // to a pipe instead, whose read end (non-blocking, owned by the caller) is stored there.
+  // Returns the child's index.
   std::size_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
-                    const std::filesystem::path& err);
+                    const std::filesystem::path& err, int* stderr_pipe = nullptr);
 
-  enum class Waited { all_ended, stopped_early, deadline, interrupted };
-  // Waits until every child ended (all_ended), `on_exit(index)` returned false
-  // (stopped_early: e.g. a role failed and the others would wait for it forever), the
-  // deadline passed, or `interrupt_fd` became readable.
-  Waited wait(std::chrono::steady_clock::time_point deadline, int interrupt_fd,
+  // Another file descriptor the wait watches; `ready(revents)` returning false ends the wait.
+  struct Watch {
+    int fd = -1;
+    short events = 0;  // 0: not watched this time
+    std::function<bool(short)> ready;
+  };
+  enum class Waited { all_ended, stopped_early, deadline };
+  // Waits until every child ended (all_ended), `on_exit(index)` or a watch's `ready`
+  // returned false (stopped_early: a role failed, the batch is over, a stop was asked), or
+  // the deadline passed. `watches` is asked anew before every poll (events may change).
+  Waited wait(std::chrono::steady_clock::time_point deadline, const std::function<std::vector<Watch>()>& watches,
               const std::function<bool(std::size_t)>& on_exit);
   // SIGKILL to the whole group, then reaps every child.
   void kill_all();

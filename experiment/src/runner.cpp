@@ -1,19 +1,30 @@
 // One run: a temporary folder with the run's pipeline file, the roles as fresh processes of
 // this binary, their exits and what they wrote.
+//
+// Start sync: the ventilator's source is a FIFO that stays empty until every worker process
+// and the sink have joined (the ventilator says so on its stderr, which the runner reads
+// through a pipe); only then are the inputs written. The makespan runs from that moment to
+// the sink's exit, so it measures the pipeline, not how long N processes take to start
+// (that is `startup_s`, apart).
 
 #include "zpipe/experiment/runner.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <system_error>
 
 #include "collect.hpp"
+#include "inputs.hpp"
 #include "pipeline_yaml.hpp"
 #include "process_group.hpp"
 
@@ -21,13 +32,21 @@ namespace zpipe::experiment {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using detail::ProcessGroup;
+
+// How long workers may take to leave once the batch is over (they leave within milliseconds
+// of the ventilator's `done`; one still there after this never joined the batch).
+constexpr auto kLateWorkerGrace = std::chrono::seconds(2);
+constexpr std::size_t kWriteChunk = 64 * 1024;
+
+[[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::system_category(), what); }
 
 // A fresh folder for one run, removed with everything in it at scope exit.
 class RunDir {
 public:
   RunDir() {
     std::string pattern = (std::filesystem::temp_directory_path() / "zpipe-experiment-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::system_category(), "mkdtemp");
+    if (::mkdtemp(pattern.data()) == nullptr) throw_errno("mkdtemp");
     path_ = pattern;
   }
   ~RunDir() {
@@ -42,47 +61,99 @@ private:
   std::filesystem::path path_;
 };
 
+// A file descriptor, closed at scope exit.
+class Fd {
+public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int* out() { return &fd_; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+private:
+  int fd_;
+};
+
 // Free TCP ports on 127.0.0.1, as the kernel hands them out for port 0; the sockets stay
 // open until all are chosen, so the ports differ. Another program may take one before the
 // role binds it: the run then fails ("Address already in use") and says so in its row.
 std::vector<int> free_ports(std::size_t count) {
-  std::vector<int> sockets, ports;
+  std::vector<Fd> sockets(count);
+  std::vector<int> ports;
   for (std::size_t i = 0; i < count; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) break;
-    sockets.push_back(fd);
+    *sockets[i].out() = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof address;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-      break;
+    if (sockets[i].get() < 0 || ::bind(sockets[i].get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(sockets[i].get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+      throw_errno("no free TCP port");
     ports.push_back(ntohs(address.sin_port));
   }
-  for (int fd : sockets) ::close(fd);
-  if (ports.size() != count) throw std::system_error(errno, std::system_category(), "no free TCP port");
   return ports;
 }
 
 void write_text(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::binary);
   out << text;
-  if (!out.flush()) throw std::system_error(errno, std::system_category(), "cannot write " + file.string());
-}
-
-// `tasks` lines of `bytes` bytes each: every task's input is a payload of that size.
-void write_payload(const std::filesystem::path& file, std::uint64_t tasks, std::uint64_t bytes) {
-  std::ofstream out(file, std::ios::binary);
-  const std::string line = std::string(bytes, 'x') + "\n";
-  for (std::uint64_t i = 0; i < tasks; ++i) out << line;
-  if (!out.flush()) throw std::system_error(errno, std::system_category(), "cannot write " + file.string());
+  if (!out.flush()) throw_errno("cannot write " + file.string());
 }
 
 struct Role {
   std::string name;  // "sink", "ventilator", "worker 3", "run"
-  std::size_t index = 0;
   std::filesystem::path err;
+};
+
+// The ventilator's log lines that say a peer joined ("ventilator: worker 'NAME' joined with
+// credit N", "ventilator: sink 'NAME' joined"), read from its stderr pipe; everything read is
+// kept in its err file too.
+class JoinWatch {
+public:
+  explicit JoinWatch(const std::filesystem::path& err) : log_(err, std::ios::binary) {}
+  // Reads what the pipe holds; false at its end.
+  bool read(int fd) {
+    char buffer[4096];
+    for (;;) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n > 0) {
+        log_.write(buffer, n);
+        log_.flush();
+        pending_.append(buffer, static_cast<std::size_t>(n));
+        scan();
+        continue;
+      }
+      return n < 0 && (errno == EAGAIN || errno == EINTR);
+    }
+  }
+  std::size_t workers() const { return workers_.size(); }
+  bool sink() const { return sink_; }
+
+private:
+  void scan() {
+    for (std::size_t end; (end = pending_.find('\n')) != std::string::npos; pending_.erase(0, end + 1)) {
+      const std::string line = pending_.substr(0, end);
+      for (const bool worker : {true, false}) {
+        const std::string role = worker ? "ventilator: worker '" : "ventilator: sink '";
+        const std::size_t at = line.find(role);
+        if (at == std::string::npos) continue;
+        const std::size_t name = at + role.size();
+        const std::size_t close = line.find("' joined", name);
+        if (close == std::string::npos) continue;
+        if (worker) workers_.insert(line.substr(name, close - name));
+        else sink_ = true;
+      }
+    }
+  }
+  std::ofstream log_;
+  std::string pending_;
+  std::set<std::string> workers_;  // a worker that joins again (a reconnect) counts once
+  bool sink_ = false;
 };
 
 }  // namespace
@@ -106,10 +177,14 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
   const Parameters& p = plan.parameters;
   RunDir dir;
   config::Pipeline pipeline = pipeline_for(sweep, p);
-  if (p.payload) {
-    write_payload(dir / "inputs.txt", sweep.tasks, *p.payload);
-    pipeline.source = config::LinesSource{(dir / "inputs.txt").string()};
-  }
+  detail::Inputs inputs(pipeline.source, sweep.tasks, p.payload);  // keeps a copy of the source
+  const std::string fifo = (dir / "inputs.fifo").string();
+  if (::mkfifo(fifo.c_str(), 0600) != 0) throw_errno("mkfifo " + fifo);
+  // Read-write: the ventilator's open for reading returns at once, and the FIFO's buffer
+  // lives while we hold it. Closing it after the last input is the source's end.
+  Fd feed(::open(fifo.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (feed.get() < 0) throw_errno("open " + fifo);
+  pipeline.source = config::LinesSource{fifo};
   pipeline.sink.output = (dir / "out.jsonl").string();
   pipeline.sink.summary = (dir / "sink.json").string();
   if (p.transport == Transport::tcp) {
@@ -127,56 +202,109 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
   const std::string file = (dir / "pipeline.yaml").string();
   write_text(file, detail::pipeline_yaml(pipeline));
 
-  detail::ProcessGroup group;
-  std::vector<Role> roles;
+  ProcessGroup group;
+  std::vector<Role> roles;  // index == the ProcessGroup's
+  Fd joins_fd;              // the ventilator's (or zpipe run's) stderr
   const std::string zpipe = zpipe_.string();
-  auto start = [&](const std::string& name, std::vector<std::string> argv) {
+  // The process whose log tells the joins runs at info level; the others quietly.
+  auto start = [&](const std::string& name, std::vector<std::string> argv, bool watched) {
     const std::string tag = std::to_string(roles.size());
-    const std::filesystem::path err = dir / (tag + ".err");
-    argv.insert(argv.begin(), {zpipe, "-q"});
-    roles.push_back(Role{name, group.spawn(argv, dir / (tag + ".out"), err), err});
+    const std::vector<std::string> head = watched ? std::vector<std::string>{zpipe} : std::vector<std::string>{zpipe, "-q"};
+    argv.insert(argv.begin(), head.begin(), head.end());
+    roles.push_back(Role{name, dir / (tag + ".err")});
+    group.spawn(argv, dir / (tag + ".out"), roles.back().err, watched ? joins_fd.out() : nullptr);
   };
+  const bool inproc = p.transport == Transport::inproc;
+  const std::size_t joiners = inproc ? pipeline.workers.count : (p.mode == WorkerMode::processes ? p.workers : 1);
   const auto started = Clock::now();
-  if (p.transport == Transport::inproc) {
-    start("run", {"run", file});
+  if (inproc) {
+    start("run", {"run", file}, true);
   } else {
-    // Sink and ventilator first, the workers after: the makespan (the sink's clock, from the
-    // ventilator's first answer) then includes the workers' start-up, a real cost of N processes.
-    start("sink", {"sink", "-c", file});
-    start("ventilator", {"ventilator", "-c", file, "--summary", (dir / "ventilator.json").string()});
-    const std::uint32_t processes = p.mode == WorkerMode::processes ? p.workers : 1;
-    for (std::uint32_t i = 1; i <= processes; ++i) start("worker " + std::to_string(i), {"worker", "-c", file});
+    start("sink", {"sink", "-c", file}, false);
+    start("ventilator", {"ventilator", "-c", file, "--summary", (dir / "ventilator.json").string()}, true);
+    for (std::size_t i = 1; i <= joiners; ++i) start("worker " + std::to_string(i), {"worker", "-c", file}, false);
+  }
+  JoinWatch joins(roles.at(inproc ? 0 : 1).err);
+
+  // Phases: joining (until every worker and the sink joined), running (inputs flow in; until
+  // the sink, or zpipe run, ends), over (workers leave). A role that fails leaves the others
+  // waiting for it: the first failure ends the run.
+  enum class Phase { joining, running, over } phase = Phase::joining;
+  std::string failure;
+  std::string pending;  // inputs read, not yet written into the FIFO
+  Clock::time_point fed{}, finished{};
+  auto on_exit = [&](std::size_t index) {
+    const Role& role = roles.at(index);
+    const int code = group.exit_of(index).code;
+    const bool ends_batch = role.name == "sink" || role.name == "run";
+    if (code != 0 || phase == Phase::joining) {
+      const std::string line = detail::first_line(role.err);
+      failure = role.name + " exited " + std::to_string(code) + (line.empty() ? "" : ": " + line);
+      if (phase == Phase::joining && code == 0) failure += " before the batch began";
+      return false;
+    }
+    if (ends_batch) {
+      finished = Clock::now();
+      phase = Phase::over;
+    }
+    return true;
+  };
+  auto watches = [&] {
+    std::vector<ProcessGroup::Watch> w;
+    w.push_back({stop_.fd(), POLLIN, [&](short) { return false; }});
+    w.push_back({joins_fd.get(), POLLIN, [&](short) {
+                   if (!joins.read(joins_fd.get())) joins_fd.reset();
+                   if (phase == Phase::joining && joins.workers() >= joiners && joins.sink()) {
+                     phase = Phase::running;
+                     fed = Clock::now();
+                   }
+                   return true;
+                 }});
+    const bool feeding = phase != Phase::joining && feed.get() >= 0;
+    w.push_back({feed.get(), static_cast<short>(feeding ? POLLOUT : 0), [&](short) {
+                   if (pending.empty()) inputs.fill(pending, kWriteChunk);
+                   const ssize_t n = ::write(feed.get(), pending.data(), pending.size());
+                   if (n > 0) pending.erase(0, static_cast<std::size_t>(n));
+                   if (pending.empty() && inputs.exhausted()) feed.reset();  // the source's end
+                   return true;
+                 }});
+    return w;
+  };
+  // Until the batch is over (the sink ended), then a grace for the workers to leave.
+  ProcessGroup::Waited waited = ProcessGroup::Waited::all_ended;
+  for (;;) {
+    const auto deadline = phase == Phase::over ? std::min(finished + kLateWorkerGrace, started + sweep.timeout)
+                                               : started + sweep.timeout;
+    const Phase before = phase;
+    waited = group.wait(deadline, watches, [&](std::size_t index) { return on_exit(index) && phase == before; });
+    if (waited != ProcessGroup::Waited::stopped_early || !failure.empty() || stopped_ || phase == before) break;
+  }
+  if (stopped_) failure = "interrupted";
+  else if (waited == ProcessGroup::Waited::deadline && phase != Phase::over)
+    failure = "timed out after " + std::to_string(sweep.timeout.count() / 1000) + " s (the sweep's timeout)" +
+              (phase == Phase::joining ? ": " + std::to_string(joins.workers()) + " of " + std::to_string(joiners) +
+                                             " workers joined"
+                                       : "");
+  for (std::size_t i = 0; i < roles.size(); ++i)
+    if (phase == Phase::over && failure.empty() && !group.exit_of(i).ended) ++result.late_workers;
+  group.kill_all();
+  if (joins_fd.get() >= 0) joins.read(joins_fd.get());
+  if (fed != Clock::time_point{}) result.startup_seconds = std::chrono::duration<double>(fed - started).count();
+  if (phase == Phase::over) {
+    result.wall_seconds = std::chrono::duration<double>(finished - started).count();
+    result.makespan_seconds = std::chrono::duration<double>(finished - fed).count();
   }
 
-  // A role that fails leaves the others waiting for it: the first failure ends the run.
-  std::string failure;
-  const auto waited = group.wait(started + sweep.timeout, stop_.fd(), [&](std::size_t index) {
-    const detail::ChildExit& exit = group.exit_of(index);
-    if (exit.code == 0) return true;
-    for (const Role& role : roles) {
-      if (role.index != index) continue;
-      const std::string line = detail::first_line(role.err);
-      failure = role.name + " exited " + std::to_string(exit.code) + (line.empty() ? "" : ": " + line);
-    }
-    return false;
-  });
-  const auto ended = Clock::now();
-  if (waited == detail::ProcessGroup::Waited::deadline)
-    failure = "timed out after " + std::to_string(sweep.timeout.count() / 1000.0) + " s";
-  else if (waited == detail::ProcessGroup::Waited::interrupted)
-    failure = "interrupted";
-  group.kill_all();
-  result.wall_seconds = std::chrono::duration<double>(ended - started).count();
-
   // Figures of every process, whatever happened.
-  for (const Role& role : roles) {
-    const detail::ChildExit& exit = group.exit_of(role.index);
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    const std::string& name = roles[i].name;
+    const detail::ChildExit& exit = group.exit_of(i);
     const RoleUsage usage{exit.cpu_seconds, exit.max_rss_kb};
     result.total.cpu_seconds += usage.cpu_seconds;
     result.total.max_rss_kb += usage.max_rss_kb;
-    if (role.name == "sink") result.sink = usage;
-    else if (role.name == "ventilator") result.ventilator = usage;
-    else if (role.name != "run") {
+    if (name == "sink") result.sink = usage;
+    else if (name == "ventilator") result.ventilator = usage;
+    else if (name != "run") {
       if (!result.workers_sum) result.workers_sum = RoleUsage{};
       result.workers_sum->cpu_seconds += usage.cpu_seconds;
       result.workers_sum->max_rss_kb += usage.max_rss_kb;
@@ -191,11 +319,8 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
     result.latencies_ms = records.ms;
     std::string problem = records.problem;
     if (problem.empty() && records.not_ok > 0) problem = std::to_string(records.not_ok) + " tasks failed or timed out";
-    if (const auto sink = detail::read_sink_summary(dir / "sink.json", problem)) {
-      result.makespan_seconds = sink->wall_seconds;
-      result.dropped += sink->dropped;
-    }
-    if (p.transport != Transport::inproc) {
+    if (const auto sink = detail::read_sink_summary(dir / "sink.json", problem)) result.dropped += sink->dropped;
+    if (!inproc) {
       if (const auto vent = detail::read_ventilator_summary(dir / "ventilator.json", problem)) {
         result.redeliveries = vent->redelivered;
         result.dropped += vent->dropped;
@@ -204,7 +329,7 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
     failure = problem;
   }
   result.error = failure;
-  if (!result.ok() && !logs_.empty() && failure != "interrupted") {
+  if (!result.ok() && !logs_.empty() && !stopped_) {
     // The roles' stderr, for a look at what went wrong (the run's folder is removed).
     std::error_code ec;
     std::filesystem::create_directories(logs_, ec);

@@ -33,8 +33,10 @@ struct RunResult {
   std::uint64_t tasks = 0;       // the batch's size
   std::uint64_t records = 0;     // records in the output
   bool ids_complete = false;     // the output holds every id 1..tasks exactly once
-  double wall_seconds = 0;       // first process started -> last process ended
-  double makespan_seconds = 0;   // the sink's: from the ventilator's first answer to the last record
+  double startup_seconds = 0;    // first process started -> every worker and the sink joined (inputs begin)
+  double makespan_seconds = 0;   // inputs begin -> the sink (zpipe run for inproc) ended
+  double wall_seconds = 0;       // first process started -> the sink ended: startup + makespan
+  std::uint32_t late_workers = 0;  // workers still running 2 s after the batch ended (stopped by the runner)
   // Per role (tcp/ipc: one process each; inproc: one process for all, in `total` only).
   std::optional<RoleUsage> ventilator, sink;
   std::optional<RoleUsage> workers_sum;   // CPU and RSS summed over the worker processes
