@@ -68,7 +68,7 @@ std::optional<SinkFigures> read_sink_summary(const std::filesystem::path& file, 
   const auto json = read_json(file, problem);
   if (!json) return std::nullopt;
   try {
-    return SinkFigures{json->at("wall_seconds").get<double>(), json->at("dropped").get<std::uint64_t>()};
+    return SinkFigures{json->at("dropped").get<std::uint64_t>()};
   } catch (const nlohmann::json::exception& e) {
     problem = file.filename().string() + ": " + e.what();
     return std::nullopt;

@@ -22,7 +22,6 @@ struct Records {
 Records read_records(const std::filesystem::path& output, std::uint64_t tasks);
 
 struct SinkFigures {
-  double wall_seconds = 0;
   std::uint64_t dropped = 0;
 };
 // nullopt with `problem` set when the file is missing or malformed.

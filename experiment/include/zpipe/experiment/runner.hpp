@@ -1,9 +1,10 @@
 #pragma once
 // One run of a sweep in fresh processes: this very zpipe binary started as `zpipe sink`,
 // `zpipe ventilator` and the workers (`zpipe worker` each) on free tcp ports or ipc paths of
-// a temporary folder, or as one `zpipe run FILE` for inproc; reaped with wait4 for their CPU
-// time and peak RSS; then the output is checked (every id of the batch exactly once) and the
-// roles' --summary files read.
+// a temporary folder, or as one `zpipe run FILE` for inproc; the inputs held back until every
+// worker and the sink joined (so the makespan is the batch's, not the processes' start);
+// reaped with wait4 for their CPU time and peak RSS; then the output is checked (every id of
+// the batch exactly once) and the roles' --summary files read.
 //
 // Error style: a run that fails is a RunResult with `error` set, never an exception (a sweep
 // goes on past it). Exceptions only for the sweep's own failures (std::system_error: no
