@@ -40,7 +40,7 @@ TEST(ConfigLoad, MinimalFileGetsDefaults) {
   EXPECT_FALSE(p.sink.ordered);
   EXPECT_EQ(p.workers.count, 1u);
   EXPECT_EQ(p.workers.slots, 1u);
-  EXPECT_EQ(p.workers.prefetch, 0u);
+  EXPECT_FALSE(p.workers.prefetch.has_value());  // auto
   EXPECT_EQ(p.workers.name, "");
 }
 
@@ -72,7 +72,7 @@ workers:  { count: 4, slots: 2, prefetch: 8, name: "w" }
   EXPECT_TRUE(p.sink.ordered);
   EXPECT_EQ(p.workers.count, 4u);
   EXPECT_EQ(p.workers.slots, 2u);
-  EXPECT_EQ(p.workers.prefetch, 8u);
+  EXPECT_EQ(p.workers.prefetch, std::optional<std::uint32_t>(8));
   EXPECT_EQ(p.workers.name, "w");
 }
 

@@ -118,7 +118,7 @@ std::string describe(const Pipeline& pipeline) {
       << ", summary " << (sink.summary.empty() ? std::string("none") : sink.summary) << ", "
       << (sink.ordered ? "ordered" : "unordered") << ", fsync " << fsync_text(sink.fsync) << "\n";
   out << "workers    " << plural(workers.count, "worker", "workers") << " x "
-      << plural(workers.slots, "slot", "slots") << ", prefetch " << workers.prefetch
+      << plural(workers.slots, "slot", "slots") << ", prefetch " << (workers.prefetch ? std::to_string(*workers.prefetch) : std::string("auto"))
       << ", name " << (workers.name.empty() ? std::string("host:pid") : workers.name)
       << ", grace " << format_duration(workers.grace) << ", orphan after "
       << (workers.orphan_after ? format_duration(*workers.orphan_after) : std::string("3 silence periods")) << "\n";

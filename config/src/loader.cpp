@@ -167,8 +167,10 @@ WorkersSpec read_workers(const Context& ctx, const Field* field) {
     spec.count = static_cast<std::uint32_t>(read_uint(ctx, *count, 1, max_u32));
   if (const Field* slots = map.find("slots"))
     spec.slots = static_cast<std::uint32_t>(read_uint(ctx, *slots, 1, max_u32));
-  if (const Field* prefetch = map.find("prefetch"))
-    spec.prefetch = static_cast<std::uint32_t>(read_uint(ctx, *prefetch, 0, max_u32));
+  if (const Field* prefetch = map.find("prefetch")) {
+    const bool automatic = prefetch->value.IsScalar() && prefetch->value.Scalar() == "auto";
+    if (!automatic) spec.prefetch = static_cast<std::uint32_t>(read_uint(ctx, *prefetch, 0, max_u32));
+  }
   if (const Field* name = map.find("name")) spec.name = detail::read_string(ctx, *name, true);
   if (const Field* grace = map.find("grace")) spec.grace = detail::read_duration(ctx, *grace);
   if (const Field* orphan = map.find("orphan_after")) spec.orphan_after = detail::read_duration(ctx, *orphan);

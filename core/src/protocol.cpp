@@ -72,8 +72,12 @@ void write_body(ByteWriter& w, const Hello& m) {
   w.u64(m.fingerprint);
   w.u32(m.credit);
   w.bytes(m.name);
+  w.u32(m.prefetch);
 }
-void write_body(ByteWriter& w, const Credit& m) { w.u32(m.credit); }
+void write_body(ByteWriter& w, const Credit& m) {
+  w.u32(m.credit);
+  w.u32(m.prefetch);
+}
 void write_body(ByteWriter&, const Heartbeat&) {}
 void write_ranges(ByteWriter& w, const std::vector<IdRange>& ranges) {
   w.u32(static_cast<std::uint32_t>(ranges.size()));
@@ -158,6 +162,7 @@ Decoded decode_hello(ByteReader& r) {
   m.fingerprint = r.u64();
   m.credit = r.u32();
   m.name = std::string(r.bytes());
+  if (r.remaining() > 0) m.prefetch = r.u32();  // a later field: older workers end at the name
   return finish(r, std::move(m));
 }
 
@@ -354,7 +359,11 @@ Decoded decode(std::string_view header, std::string_view body) {
   ByteReader r(body);
   switch (static_cast<MsgType>(static_cast<std::uint8_t>(header[1]))) {
     case MsgType::hello: return decode_hello(r);
-    case MsgType::credit: return finish(r, Credit{r.u32()});
+    case MsgType::credit: {
+      Credit m{r.u32()};
+      if (r.remaining() > 0) m.prefetch = r.u32();  // a later field: older workers end at the credit
+      return finish(r, std::move(m));
+    }
     case MsgType::heartbeat: return finish(r, Heartbeat{});
     case MsgType::ack: return decode_ack(r);
     case MsgType::have: return decode_have(r);

@@ -36,7 +36,8 @@ std::string describe(const Sweep& sweep, const Parameters& p, bool with_workers)
   if (a.task_ms.size() > 1 && p.task_ms) parts.push_back(std::to_string(*p.task_ms) + " ms");
   if (a.payload.size() > 1 && p.payload) parts.push_back(std::to_string(*p.payload) + " B");
   if (a.transport.size() > 1) parts.push_back(to_string(p.transport));
-  if (a.prefetch.size() > 1 && p.prefetch) parts.push_back("prefetch " + std::to_string(*p.prefetch));
+  if (a.prefetch.size() > 1 && p.prefetch)
+    parts.push_back("prefetch " + (*p.prefetch == kAutoPrefetch ? std::string("auto") : std::to_string(*p.prefetch)));
   std::string text;
   for (const std::string& part : parts) text += (text.empty() ? "" : ", ") + part;
   return text.empty() ? sweep.name : text;

@@ -105,7 +105,8 @@ std::string pipeline_yaml(const config::Pipeline& p) {
   out << YAML::Key << "workers" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "count" << YAML::Value << p.workers.count;
   out << YAML::Key << "slots" << YAML::Value << p.workers.slots;
-  out << YAML::Key << "prefetch" << YAML::Value << p.workers.prefetch;
+  if (p.workers.prefetch) out << YAML::Key << "prefetch" << YAML::Value << *p.workers.prefetch;
+  else out << YAML::Key << "prefetch" << YAML::Value << "auto";
   if (!p.workers.name.empty()) out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << p.workers.name;
   out << YAML::Key << "grace" << YAML::Value << ms(p.workers.grace);
   if (p.workers.orphan_after) out << YAML::Key << "orphan_after" << YAML::Value << ms(*p.workers.orphan_after);

@@ -41,7 +41,7 @@ config::Pipeline pipeline_for(const Sweep& sweep, const Parameters& p) {
     pipeline.workers.count = 1;
     pipeline.workers.slots = static_cast<std::uint32_t>(p.parallelism());
   }
-  if (p.prefetch) pipeline.workers.prefetch = *p.prefetch;
+  if (p.prefetch) pipeline.workers.prefetch = *p.prefetch == kAutoPrefetch ? std::nullopt : p.prefetch;
   if (p.task) {
     // Another task, with the pipeline's limits (timeout, retries, max_output).
     config::TaskSpec task;

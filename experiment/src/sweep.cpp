@@ -131,6 +131,7 @@ void read_axes(const Context& ctx, const Field& field, Sweep& sweep) {
         ctx, *f, [&](const Field& v) { return static_cast<Transport>(read_choice(ctx, v, {"tcp", "ipc", "inproc"})); });
   if (const Field* f = map.find("prefetch"))
     axes.prefetch = read_axis<std::optional<std::uint32_t>>(ctx, *f, [&](const Field& v) {
+      if (v.value.Scalar() == "auto") return std::optional<std::uint32_t>(kAutoPrefetch);
       return std::optional<std::uint32_t>(static_cast<std::uint32_t>(read_uint(ctx, v, 0, kMaxSlots)));
     });
   if (const Field* f = map.find("payload"))

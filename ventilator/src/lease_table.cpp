@@ -34,6 +34,15 @@ void LeaseTable::read_ahead() {
   while (const auto id = read_one()) redeliver_.push_back(*id);  // queued in input order
 }
 
+bool LeaseTable::more_queued_than_held() {
+  while (redeliver_.size() <= held_) {
+    const auto id = read_one();
+    if (!id) return false;
+    redeliver_.push_back(*id);
+  }
+  return true;
+}
+
 void LeaseTable::skip_done() {
   if (!redeliver_.empty() || !leases_.empty()) return;
   if (const auto id = read_one()) redeliver_.push_back(*id);

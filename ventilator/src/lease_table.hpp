@@ -76,6 +76,9 @@ public:
   std::uint64_t total() const { return next_id_ - 1; }  // meaningful once exhausted
   bool empty() const { return leases_.empty(); }
   bool any_held() const { return held_ > 0; }
+  // More tasks wait to go out than workers hold, reading the source ahead as far as it
+  // takes to know (bounded by the window; a source with nothing to read yet is not deep).
+  bool more_queued_than_held();
   std::uint64_t held() const { return held_; }
 
 private:

@@ -24,6 +24,7 @@ void Ventilator::State::on_hello(const std::string& id, const core::Hello& hello
   peer.role = hello.role;
   peer.name = hello.name;
   peer.credit = std::min(hello.credit, kMaxCredit);
+  peer.prefetch = hello.prefetch;
   peer.leaving = false;
   peer.last_seen = Clock::now();
   if (hello.role == core::Role::sink) {
@@ -146,8 +147,10 @@ void Ventilator::State::handle(const core::Received& in) {
   const bool from_sink = peer.role == core::Role::sink;
   if (const auto* credit = std::get_if<core::Credit>(&in.message)) {
     if (from_sink) return faults.count("credit from a sink");
-    if (!peer.leaving)
+    if (!peer.leaving) {
       peer.credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{peer.credit} + credit->credit, kMaxCredit));
+      peer.prefetch = credit->prefetch;
+    }
   } else if (const auto* ack = std::get_if<core::Ack>(&in.message)) {
     if (!from_sink) return faults.count("ack from a worker");
     report.failed = std::max(report.failed, ack->failed_total);

@@ -46,6 +46,7 @@ struct Peer {
   core::Role role = core::Role::worker;
   std::string name;
   std::uint32_t credit = 0;
+  std::uint32_t prefetch = 0;  // of a full credit, the units that would wait behind running tasks
   bool leaving = false;  // a worker that said bye: it gets nothing more
   Clock::time_point last_seen;
 };
@@ -122,6 +123,8 @@ struct Ventilator::State {
 
   // ventilator.cpp: the batch
   void dispatch();
+  bool dispatch_round(bool prefetch);
+  bool queue_deep() { return leases.more_queued_than_held(); }
   void dispatch_one_per_delay(Clock::duration delay);
   void announce_total();
   void check_halt_policy();

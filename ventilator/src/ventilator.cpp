@@ -24,38 +24,49 @@ void Ventilator::State::dispatch() {
   if (!sink || draining) return;  // without a sink results would have nowhere to go (could_dispatch)
   const Clock::duration delay = pipeline.ventilator.delay;
   if (delay.count() > 0) return dispatch_one_per_delay(delay);
-  bool progress = true;
-  while (progress) {
-    progress = false;
-    for (const auto& id : workers) {
-      Peer& peer = peers.at(id);
-      if (peer.credit == 0) continue;
-      core::Tasks batch;
-      const std::uint32_t want = std::min(peer.credit, kMaxBatch);
-      while (batch.items.size() < want) {
-        const std::optional<TaskId> task = leases.next();
-        if (!task) break;
-        leases.hold(*task, id);
-        Lease& lease = leases.at(*task);
-        // Lent to the message and returned once encoded: inputs can be large.
-        batch.items.push_back(core::TaskItem{*task, lease.attempt, std::move(lease.input), std::move(lease.args)});
-      }
-      if (batch.items.empty()) return;
-      const bool sent = send_to(id, batch);
-      for (auto& item : batch.items) {
-        Lease& lease = leases.at(item.id);
-        lease.input = std::move(item.input);
-        lease.args = std::move(item.args);
-      }
-      if (!sent) {
-        for (const auto& item : batch.items) leases.give_back(item.id, id);  // gone or full: someone else
-        continue;
-      }
-      peer.credit -= static_cast<std::uint32_t>(batch.items.size());
-      report.dispatched += batch.items.size();
-      progress = true;
-    }
+  // Free slots first, then prefetch while the queue is deep (more tasks wait than workers
+  // hold: every worker gets another task anyway, so holding it early costs no one). A task
+  // sent beyond a worker's slots waits there: at the batch's end, while another idles.
+  while (dispatch_round(false)) {
   }
+  while (dispatch_round(true)) {
+  }
+}
+
+// One pass over the workers, each sent what its credit allows (its slots only, or with its
+// prefetch too); true if anything went out.
+bool Ventilator::State::dispatch_round(bool prefetch) {
+  bool progress = false;
+  for (const auto& id : workers) {
+    Peer& peer = peers.at(id);
+    const std::uint32_t usable = prefetch ? peer.credit : peer.credit - std::min(peer.credit, peer.prefetch);
+    if (usable == 0) continue;
+    core::Tasks batch;
+    const std::uint32_t want = std::min(usable, kMaxBatch);
+    while (batch.items.size() < want && (!prefetch || queue_deep())) {
+      const std::optional<TaskId> task = leases.next();
+      if (!task) break;
+      leases.hold(*task, id);
+      Lease& lease = leases.at(*task);
+      // Lent to the message and returned once encoded: inputs can be large.
+      batch.items.push_back(core::TaskItem{*task, lease.attempt, std::move(lease.input), std::move(lease.args)});
+    }
+    if (batch.items.empty()) return progress;
+    const bool sent = send_to(id, batch);
+    for (auto& item : batch.items) {
+      Lease& lease = leases.at(item.id);
+      lease.input = std::move(item.input);
+      lease.args = std::move(item.args);
+    }
+    if (!sent) {
+      for (const auto& item : batch.items) leases.give_back(item.id, id);  // gone or full: someone else
+      continue;
+    }
+    peer.credit -= static_cast<std::uint32_t>(batch.items.size());
+    report.dispatched += batch.items.size();
+    progress = true;
+  }
+  return progress;
 }
 
 // --delay: one task per delay, to the first worker with credit; the delay timer wakes the

@@ -118,7 +118,7 @@ struct Worker::State {
 
   void hello(core::VentilatorSession& s) {
     const std::uint32_t free = leaving ? 0 : capacity - std::min(held, capacity);
-    s.say(core::Hello{core::Role::worker, fingerprint, free, options.name});
+    s.say(core::Hello{core::Role::worker, fingerprint, free, options.name, policy.prefetch()});
     credit_to_return = 0;  // the hello's credit counts it
   }
 
@@ -326,7 +326,7 @@ struct Worker::State {
     flush_results();
     if (leaving) credit_to_return = 0;  // a leaving worker asks for nothing more
     if (credit_to_return > 0) {
-      session.say(core::Credit{credit_to_return});
+      session.say(core::Credit{credit_to_return, policy.prefetch()});
       credit_to_return = 0;
     }
     if (drain_requested.load() && !leaving) leave();

@@ -121,7 +121,9 @@ struct SinkSpec {
 struct WorkersSpec {
   std::uint32_t count = 1;     // workers started by `zpipe run`
   std::uint32_t slots = 1;     // tasks one worker runs at once
-  std::uint32_t prefetch = 0;  // extra tasks a worker may hold beyond its slots
+  // Extra tasks a worker may hold beyond its slots, filled while the ventilator's queue is
+  // deep; nullopt = auto (one once its tasks take under 100 ms, docs/config.md).
+  std::optional<std::uint32_t> prefetch;
   std::string name;            // worker name in records; empty = host:pid
   Duration grace{30000};       // on SIGTERM/SIGINT: time to finish running tasks before handing them back
   // A worker (without --keep-alive) that holds nothing and has heard nothing from the

@@ -50,9 +50,15 @@ struct Hello {
   std::uint64_t fingerprint = 0;  // task_fingerprint of the peer's pipeline
   std::uint32_t credit = 0;       // tasks the worker can take now (0 for a sink)
   std::string name;               // worker name as it appears in records
+  // Of `credit`, how many are prefetch: tasks that would wait behind running ones. The
+  // ventilator fills them only while its queue is deeper than the workers' slots, so no
+  // task waits in one worker's queue at the end of a batch while another worker idles.
+  // Optional on the wire (absent = 0: every unit of credit is a slot).
+  std::uint32_t prefetch = 0;
 };
 struct Credit {
   std::uint32_t credit = 0;  // additional tasks the worker can take
+  std::uint32_t prefetch = 0;  // as in Hello, now (optional on the wire, absent = 0)
 };
 struct Heartbeat {};
 struct IdRange {

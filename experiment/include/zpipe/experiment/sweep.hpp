@@ -27,6 +27,9 @@ enum class Transport { tcp, ipc, inproc };
 const char* to_string(WorkerMode mode);
 const char* to_string(Transport transport);
 
+// The prefetch axis's `auto` (workers.prefetch: auto), beyond any number the axis accepts.
+inline constexpr std::uint32_t kAutoPrefetch = 0xffffffff;
+
 // One value of every axis: what a run varies. An unset optional keeps the pipeline's own.
 struct Parameters {
   std::uint32_t workers = 1;
@@ -36,7 +39,7 @@ struct Parameters {
   std::optional<std::uint64_t> task_ms;    // sleep: ms; spin: ms of busy loop (us = 1000 x ms)
   std::optional<std::uint64_t> payload;    // bytes of input per task (a generated lines file)
   Transport transport = Transport::tcp;
-  std::optional<std::uint32_t> prefetch;   // workers.prefetch
+  std::optional<std::uint32_t> prefetch;   // workers.prefetch; kAutoPrefetch: `auto`
 
   // Tasks running at once: workers x slots, whatever the mode.
   std::uint64_t parallelism() const { return std::uint64_t{workers} * slots; }
