@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -158,7 +159,21 @@ TEST(Experiment, ExistingOutFolderNeedsFresh) {
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("give --fresh"), std::string::npos) << o.err;
   EXPECT_EQ(read_file(dir / "out" / "runs.csv"), "old");
-  o = run_zpipe({"experiment", (dir / "sweep.yaml").string(), "--out", (dir / "out").string(), "--fresh"}, dir);
+  {
+    // The user's environment does not reach the runs' roles: a $ZPIPE_VENTILATOR would send
+    // them elsewhere, a $SPDLOG_LEVEL of warn would hide the joins the start sync waits for.
+    struct Env {
+      Env() {
+        ::setenv("ZPIPE_VENTILATOR", "tcp://127.0.0.1:1", 1);
+        ::setenv("SPDLOG_LEVEL", "warn", 1);
+      }
+      ~Env() {
+        ::unsetenv("ZPIPE_VENTILATOR");
+        ::unsetenv("SPDLOG_LEVEL");
+      }
+    } env;
+    o = run_zpipe({"experiment", (dir / "sweep.yaml").string(), "--out", (dir / "out").string(), "--fresh"}, dir);
+  }
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(read_csv(dir / "out" / "runs.csv").size(), 1u);
   EXPECT_EQ(read_file(dir / "out" / "notes.txt"), "mine") << "--fresh removes only what a sweep writes";

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 #include <system_error>
 
 extern char** environ;
@@ -82,8 +83,17 @@ std::size_t ProcessGroup::spawn(const std::vector<std::string>& argv, const std:
   std::vector<char*> args;
   for (const std::string& word : argv) args.push_back(const_cast<char*>(word.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    bool drop = false;
+    for (const std::string& name : unset_)
+      drop = drop || (entry.size() > name.size() && entry.substr(0, name.size()) == name && entry[name.size()] == '=');
+    if (!drop) env.push_back(*e);
+  }
+  env.push_back(nullptr);
   Child child;
-  const int rc = ::posix_spawn(&child.pid, args[0], &setup.actions_, &setup.attr_, args.data(), environ);
+  const int rc = ::posix_spawn(&child.pid, args[0], &setup.actions_, &setup.attr_, args.data(), env.data());
   if (stderr_pipe != nullptr) {
     ::close(pipe_fds[1]);
     if (rc != 0) ::close(pipe_fds[0]);

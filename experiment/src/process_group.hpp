@@ -39,6 +39,9 @@ public:
   std::size_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& out,
                     const std::filesystem::path& err, int* stderr_pipe = nullptr);
 
+  // Children started from now on get the environment without these variables.
+  void unset_environment(std::vector<std::string> names) { unset_ = std::move(names); }
+
   // Another file descriptor the wait watches; `ready(revents)` returning false ends the wait.
   struct Watch {
     int fd = -1;
@@ -65,6 +68,7 @@ private:
   };
   void reap(Child& child, bool block);
   pid_t group_ = 0;  // the first child's pid once spawned
+  std::vector<std::string> unset_;
   std::vector<Child> children_;
 };
 

@@ -203,6 +203,10 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
   write_text(file, detail::pipeline_yaml(pipeline));
 
   ProcessGroup group;
+  // The roles take their endpoints from the generated file and their log level from their
+  // flags: a user's $ZPIPE_VENTILATOR would send them elsewhere, a $SPDLOG_LEVEL of warn
+  // would hide the joins the start sync waits for.
+  group.unset_environment({"ZPIPE_VENTILATOR", "ZPIPE_SINK", "SPDLOG_LEVEL"});
   std::vector<Role> roles;  // index == the ProcessGroup's
   Fd joins_fd;              // the ventilator's (or zpipe run's) stderr
   const std::string zpipe = zpipe_.string();
