@@ -290,7 +290,8 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
                                              " workers joined"
                                        : "");
   for (std::size_t i = 0; i < roles.size(); ++i)
-    if (phase == Phase::over && failure.empty() && !group.exit_of(i).ended) ++result.late_workers;
+    if (phase == Phase::over && failure.empty() && !group.exit_of(i).ended && roles[i].name.rfind("worker", 0) == 0)
+      ++result.late_workers;
   group.kill_all();
   if (joins_fd.get() >= 0) joins.read(joins_fd.get());
   if (fed != Clock::time_point{}) result.startup_seconds = std::chrono::duration<double>(fed - started).count();

@@ -81,7 +81,14 @@ std::uint64_t lines_in(const std::string& path) {
 // How many tasks the pipeline's own source makes (its ids are then 1..N).
 std::uint64_t source_size(const Context& ctx, const Field& where, const config::Source& source) {
   if (const auto* range = std::get_if<config::RangeSource>(&source)) return range->count;
-  if (const auto* items = std::get_if<config::ItemsSource>(&source)) return items->items.size();
+  if (const auto* items = std::get_if<config::ItemsSource>(&source)) {
+    // A run feeds its ventilator the inputs as lines (runner.hpp): an item must be one line.
+    for (std::size_t i = 0; i < items->items.size(); ++i)
+      if (items->items[i].find('\n') != std::string::npos)
+        fail(ctx, where.mark(), "pipeline: source.items[" + std::to_string(i) +
+                                    "] holds a newline (a sweep gives the ventilator its inputs as lines)");
+    return items->items.size();
+  }
   if (const auto* lines = std::get_if<config::LinesSource>(&source)) {
     if (lines->path == "-")
       fail(ctx, where.mark(), "pipeline: source.lines '-' (stdin) cannot be replayed run after run; give a file "
