@@ -92,7 +92,7 @@ int run_experiment(const ExperimentOptions& o) {
                   experiment::combinations(sweep).size(), plan.size(), sweep.tasks, out.string());
 
     std::vector<experiment::RunResult> results;
-    std::size_t failed = 0;
+    std::size_t failed = 0, skipped = 0;
     const auto started = std::chrono::steady_clock::now();
     {
       SweepProgress progress(plan.size());
@@ -102,9 +102,12 @@ int run_experiment(const ExperimentOptions& o) {
                                   (run.repetition == 0 ? " (warm-up)" : ", rep " + std::to_string(run.repetition));
         progress.started(label);
         experiment::RunResult result = runner.run(sweep, run, i + 1);
-        progress.finished(result.ok());
+        progress.finished(result.ok() || result.skipped);
         if (runner.stopped()) break;  // an interrupted run is no result
-        if (!result.ok()) {
+        if (result.skipped) {
+          ++skipped;
+          if (skipped == 1) progress.print([&] { spdlog::warn("experiment: runs on more than 1 host are {}", result.error); });
+        } else if (!result.ok()) {
           ++failed;
           progress.print([&] { spdlog::warn("experiment: run {} ({}) failed: {}", i + 1, label, result.error); });
         } else {
@@ -134,8 +137,9 @@ int run_experiment(const ExperimentOptions& o) {
     } catch (const std::exception& e) {
       spdlog::warn("experiment: no plots: {}", e.what());
     }
-    spdlog::info("experiment '{}': {} runs ({} failed) in {:.1f} s: {}/runs.csv, summary.csv, {}", sweep.name,
-                 plan.size(), failed, seconds, out.string(), plots);
+    spdlog::info("experiment '{}': {} runs ({} failed{}) in {:.1f} s: {}/runs.csv, summary.csv, {}", sweep.name,
+                 plan.size(), failed, skipped > 0 ? ", " + std::to_string(skipped) + " skipped" : std::string(), seconds,
+                 out.string(), plots);
     return failed > 0 ? int{kTaskFailed} : int{kOk};
   });
 }

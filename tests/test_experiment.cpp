@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "test_support.hpp"
+#include "zpipe/experiment/virtual_hosts.hpp"
 
 namespace zpipe {
 namespace {
@@ -177,6 +178,22 @@ TEST(Experiment, ExistingOutFolderNeedsFresh) {
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_EQ(read_csv(dir / "out" / "runs.csv").size(), 1u);
   EXPECT_EQ(read_file(dir / "out" / "notes.txt"), "mine") << "--fresh removes only what a sweep writes";
+}
+
+TEST(Experiment, WorkersSpreadOverVirtualHosts) {
+  if (const std::string why = experiment::VirtualHosts::unavailable(); !why.empty()) GTEST_SKIP() << why;
+  TempDir dir;
+  write_file(dir / "sweep.yaml", tiny_sweep("  workers: 2\n  hosts: [1, 2]\n", "20"));
+  const auto o = run_zpipe({"experiment", (dir / "sweep.yaml").string(), "--out", (dir / "out").string()}, dir, "", 60s);
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto runs = read_csv(dir / "out" / "runs.csv");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].at("hosts"), "1");
+  EXPECT_EQ(runs[1].at("hosts"), "2");
+  for (const Row& r : runs) {
+    EXPECT_EQ(r.at("ok"), "true") << r.at("error");
+    EXPECT_EQ(r.at("ids_complete"), "true");
+  }
 }
 
 // Everything a terminal (a pseudo-terminal here) receives from `zpipe experiment` on stderr.

@@ -118,6 +118,8 @@ TEST(ExperimentSweep, ErrorsNameFileLineColumnAndKey) {
   EXPECT_EQ(error_of(head + "repetitons: 3\n"), "s.yaml:4:1: unknown key 'repetitons' (did you mean 'repetitions'?)");
   EXPECT_EQ(error_of(head + "axes:\n  mode: thread\n"),
             "s.yaml:5:9: axes.mode: expected one of processes threads, got 'thread' (did you mean 'threads'?)");
+  EXPECT_EQ(error_of(head + "axes:\n  transport: [tcp, ipc]\n  hosts: [1, 2]\n"),
+            "s.yaml:6:3: axes.hosts: more than 1 host needs transport tcp (axes.transport has 'ipc')");
   EXPECT_EQ(error_of(head + "axes:\n  task_ms: [5]\n"),
             "s.yaml:5:3: axes.task_ms: only for sleep or spin tasks (the task of the pipeline, builtin noop takes no "
             "duration)");

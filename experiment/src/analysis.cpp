@@ -12,7 +12,7 @@ namespace {
 
 // Everything but workers: runs with the same key form one series (one line of a plot).
 auto series_key(const Parameters& p) {
-  return std::make_tuple(p.slots, p.mode, p.task, p.task_ms, p.payload, p.transport, p.prefetch);
+  return std::make_tuple(p.slots, p.mode, p.task, p.task_ms, p.payload, p.transport, p.prefetch, p.hosts);
 }
 
 // Seconds one task takes when the run's task has a fixed duration (sleep ms, spin us).
@@ -38,6 +38,7 @@ std::string describe(const Sweep& sweep, const Parameters& p, bool with_workers)
   if (a.transport.size() > 1) parts.push_back(to_string(p.transport));
   if (a.prefetch.size() > 1 && p.prefetch)
     parts.push_back("prefetch " + (*p.prefetch == kAutoPrefetch ? std::string("auto") : std::to_string(*p.prefetch)));
+  if (a.hosts.size() > 1) parts.push_back(std::to_string(p.hosts) + (p.hosts == 1 ? " host" : " hosts"));
   std::string text;
   for (const std::string& part : parts) text += (text.empty() ? "" : ", ") + part;
   return text.empty() ? sweep.name : text;

@@ -35,7 +35,7 @@ std::string optional_text(const std::optional<T>& value) {
 
 // The parameter columns, shared by both files.
 const std::vector<std::string> kParameterColumns{"workers", "slots", "mode", "parallelism", "task", "task_ms",
-                                                 "payload_bytes", "transport", "prefetch", "tasks"};
+                                                 "payload_bytes", "transport", "prefetch", "hosts", "tasks"};
 
 std::vector<std::string> parameter_cells(const Sweep& sweep, const Parameters& p) {
   const config::Pipeline pipeline = pipeline_for(sweep, p);
@@ -49,7 +49,8 @@ std::vector<std::string> parameter_cells(const Sweep& sweep, const Parameters& p
                                                                    : config::describe_task(task);
   return {std::to_string(p.workers), std::to_string(p.slots), to_string(p.mode), std::to_string(p.parallelism()),
           kind, task_ms, optional_text(p.payload), to_string(p.transport),
-          pipeline.workers.prefetch ? std::to_string(*pipeline.workers.prefetch) : "auto", std::to_string(sweep.tasks)};
+          pipeline.workers.prefetch ? std::to_string(*pipeline.workers.prefetch) : "auto", std::to_string(p.hosts),
+          std::to_string(sweep.tasks)};
 }
 
 // A figure of one run, by name: the per-run columns, and the medians of the summary.

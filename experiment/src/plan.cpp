@@ -17,7 +17,8 @@ std::vector<Parameters> combinations(const Sweep& sweep) {
             for (const auto& payload : a.payload)
               for (auto transport : a.transport)
                 for (const auto& prefetch : a.prefetch)
-                  out.push_back(Parameters{workers, slots, mode, task, task_ms, payload, transport, prefetch});
+                  for (auto hosts : a.hosts)
+                    out.push_back(Parameters{workers, slots, mode, task, task_ms, payload, transport, prefetch, hosts});
   return out;
 }
 

@@ -27,6 +27,7 @@
 #include "inputs.hpp"
 #include "pipeline_yaml.hpp"
 #include "process_group.hpp"
+#include "zpipe/experiment/virtual_hosts.hpp"
 
 namespace zpipe::experiment {
 namespace {
@@ -175,6 +176,14 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
     return result;
   }
   const Parameters& p = plan.parameters;
+  if (p.hosts > 1) {
+    if (!hosts_unavailable_) hosts_unavailable_ = VirtualHosts::unavailable();
+    if (!hosts_unavailable_->empty()) {
+      result.skipped = true;
+      result.error = "skipped: " + *hosts_unavailable_;
+      return result;
+    }
+  }
   RunDir dir;
   config::Pipeline pipeline = pipeline_for(sweep, p);
   detail::Inputs inputs(pipeline.source, sweep.tasks, p.payload);  // keeps a copy of the source
@@ -187,7 +196,21 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
   pipeline.source = config::LinesSource{fifo};
   pipeline.sink.output = (dir / "out.jsonl").string();
   pipeline.sink.summary = (dir / "sink.json").string();
-  if (p.transport == Transport::tcp) {
+  // More than one host: the sink and the ventilator on "head", the worker processes round
+  // robin on h1..hN, each a network namespace behind one virtual switch.
+  std::optional<VirtualHosts> machines;
+  if (p.hosts > 1) {
+    std::vector<std::string> names{"head"};
+    for (std::uint32_t i = 1; i <= p.hosts; ++i) names.push_back("h" + std::to_string(i));
+    try {
+      machines.emplace(names);
+    } catch (const std::exception& e) {
+      result.error = std::string("cannot make the hosts: ") + e.what();
+      return result;
+    }
+    pipeline.ventilator.address = {"tcp://" + machines->address("head") + ":5557", ""};
+    pipeline.sink.address = {"tcp://" + machines->address("head") + ":5558", ""};
+  } else if (p.transport == Transport::tcp) {
     const std::vector<int> ports = free_ports(2);
     pipeline.ventilator.address = {"tcp://127.0.0.1:" + std::to_string(ports[0]), ""};
     pipeline.sink.address = {"tcp://127.0.0.1:" + std::to_string(ports[1]), ""};
@@ -209,11 +232,15 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
   group.unset_environment({"ZPIPE_VENTILATOR", "ZPIPE_SINK", "SPDLOG_LEVEL"});
   std::vector<Role> roles;  // index == the ProcessGroup's
   Fd joins_fd;              // the ventilator's (or zpipe run's) stderr
-  const std::string zpipe = zpipe_.string();
+  // In a namespace, `ip netns exec` runs the binary: /proc/self/exe would be ip itself, so
+  // the sweep's own binary is named by the sweep's pid.
+  const std::string zpipe = machines ? "/proc/" + std::to_string(::getpid()) + "/exe" : zpipe_.string();
   // The process whose log tells the joins runs at info level; the others quietly.
-  auto start = [&](const std::string& name, std::vector<std::string> argv, bool watched) {
+  auto start = [&](const std::string& name, std::vector<std::string> argv, bool watched, const std::string& host) {
     const std::string tag = std::to_string(roles.size());
-    const std::vector<std::string> head = watched ? std::vector<std::string>{zpipe} : std::vector<std::string>{zpipe, "-q"};
+    std::vector<std::string> head = machines ? machines->exec_on(host) : std::vector<std::string>{};
+    head.push_back(zpipe);
+    if (!watched) head.push_back("-q");
     argv.insert(argv.begin(), head.begin(), head.end());
     roles.push_back(Role{name, dir / (tag + ".err")});
     group.spawn(argv, dir / (tag + ".out"), roles.back().err, watched ? joins_fd.out() : nullptr);
@@ -222,11 +249,12 @@ RunResult Runner::run(const Sweep& sweep, const RunPlan& plan, std::size_t numbe
   const std::size_t joiners = inproc ? pipeline.workers.count : (p.mode == WorkerMode::processes ? p.workers : 1);
   const auto started = Clock::now();
   if (inproc) {
-    start("run", {"run", file}, true);
+    start("run", {"run", file}, true, "");
   } else {
-    start("sink", {"sink", "-c", file}, false);
-    start("ventilator", {"ventilator", "-c", file, "--summary", (dir / "ventilator.json").string()}, true);
-    for (std::size_t i = 1; i <= joiners; ++i) start("worker " + std::to_string(i), {"worker", "-c", file}, false);
+    start("sink", {"sink", "-c", file}, false, "head");
+    start("ventilator", {"ventilator", "-c", file, "--summary", (dir / "ventilator.json").string()}, true, "head");
+    for (std::size_t i = 1; i <= joiners; ++i)
+      start("worker " + std::to_string(i), {"worker", "-c", file}, false, "h" + std::to_string((i - 1) % p.hosts + 1));
   }
   JoinWatch joins(roles.at(inproc ? 0 : 1).err);
 

@@ -26,6 +26,7 @@ constexpr std::uint64_t kMaxSlots = 100000;
 constexpr std::uint64_t kMaxRepetitions = 10000;
 constexpr std::uint64_t kMaxPayload = 64ull << 20;  // a task's input travels in one message
 constexpr std::uint64_t kMaxTaskMs = 24ull * 3600 * 1000;
+constexpr std::uint64_t kMaxHosts = 64;  // network namespaces made for each run
 
 // The elements of an axis: a list, or one scalar meaning a list of one.
 std::vector<Field> axis_values(const Context& ctx, const Field& axis) {
@@ -121,7 +122,7 @@ bool times_itself(config::Builtin builtin) {
 
 void read_axes(const Context& ctx, const Field& field, Sweep& sweep) {
   const MapReader map(ctx, field.value, field.path, field.key.Mark());
-  map.reject_unknown({"workers", "slots", "mode", "task", "task_ms", "payload", "transport", "prefetch"});
+  map.reject_unknown({"workers", "slots", "mode", "task", "task_ms", "payload", "transport", "prefetch", "hosts"});
   Axes& axes = sweep.axes;
   using config::detail::read_uint;
   if (const Field* f = map.find("workers"))
@@ -150,6 +151,16 @@ void read_axes(const Context& ctx, const Field& field, Sweep& sweep) {
       return std::optional<config::Builtin>(static_cast<config::Builtin>(
           read_choice(ctx, v, {"noop", "echo", "sleep", "spin", "sha256"})));  // config::Builtin's order
     });
+  if (const Field* f = map.find("hosts")) {
+    axes.hosts = read_axis<std::uint32_t>(
+        ctx, *f, [&](const Field& v) { return static_cast<std::uint32_t>(read_uint(ctx, v, 1, kMaxHosts)); });
+    // Hosts are network namespaces joined by TCP; ipc and inproc stay on one machine.
+    for (auto transport : axes.transport)
+      for (auto hosts : axes.hosts)
+        if (hosts > 1 && transport != Transport::tcp)
+          fail(ctx, f->key.Mark(), f->path + ": more than 1 host needs transport tcp (axes.transport has '" +
+                                       std::string(to_string(transport)) + "')");
+  }
   if (const Field* f = map.find("task_ms"))
     axes.task_ms = read_axis<std::optional<std::uint64_t>>(
         ctx, *f, [&](const Field& v) { return std::optional<std::uint64_t>(read_uint(ctx, v, 0, kMaxTaskMs)); });

@@ -31,6 +31,7 @@ struct RunResult {
   RunPlan plan;
   std::size_t number = 0;        // 1-based, in execution order (warm-ups included)
   std::string error;             // empty: the run succeeded
+  bool skipped = false;          // not run: more than 1 host, and no network namespaces here (error says why)
   std::uint64_t tasks = 0;       // the batch's size
   std::uint64_t records = 0;     // records in the output
   bool ids_complete = false;     // the output holds every id 1..tasks exactly once
@@ -67,6 +68,7 @@ private:
   std::filesystem::path zpipe_;
   std::filesystem::path logs_;
   std::atomic<bool> stopped_{false};
+  std::optional<std::string> hosts_unavailable_;  // VirtualHosts::unavailable(), asked once
   core::Wakeup stop_;
 };
 

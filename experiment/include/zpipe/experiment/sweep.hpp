@@ -40,6 +40,9 @@ struct Parameters {
   std::optional<std::uint64_t> payload;    // bytes of input per task (a generated lines file)
   Transport transport = Transport::tcp;
   std::optional<std::uint32_t> prefetch;   // workers.prefetch; kAutoPrefetch: `auto`
+  // Machines the worker processes are spread over (round robin), each a network namespace
+  // (virtual_hosts.hpp) with the sink and ventilator on one more; 1 = this machine's loopback.
+  std::uint32_t hosts = 1;
 
   // Tasks running at once: workers x slots, whatever the mode.
   std::uint64_t parallelism() const { return std::uint64_t{workers} * slots; }
@@ -54,6 +57,7 @@ struct Axes {
   std::vector<std::optional<std::uint64_t>> payload{std::nullopt};
   std::vector<Transport> transport{Transport::tcp};
   std::vector<std::optional<std::uint32_t>> prefetch{std::nullopt};
+  std::vector<std::uint32_t> hosts{1};
 };
 
 struct Sweep {
