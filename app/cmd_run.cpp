@@ -184,8 +184,7 @@ CLI::App* setup_run(CLI::App& app, RunOptions& o) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--delay", o.delay, "Start at most one task per DUR (e.g. 0.5, 200ms), as GNU parallel's --delay");
   cmd->add_flag("--dry-run", o.dry_run, "Print each task's command line instead of running it (as GNU parallel)");
-  cmd->add_flag("--bar", o.bar, "Show a progress bar on stderr (when it is a terminal)");
-  cmd->add_flag("--eta", o.eta, "Show progress with the estimated time left on stderr (when it is a terminal)");
+  add_progress_flags(*cmd, o.progress);
   cmd->add_option("--halt", o.halt,
                   "Stop early as GNU parallel does: never, soon|now,fail=N, soon|now,success=N, soon|now,done=N "
                   "(N a count or N%); now kills running tasks")
@@ -283,10 +282,12 @@ int run_run(const RunOptions& o) {
       if (o.dry_run) throw config::ConfigError("--dry-run runs nothing: it goes without --listen and `bind` keys");
       pipeline.listen(listen->ventilator, listen->sink);
     }
-    const Probes::Watch watch = probes.watch([&pipeline] { return pipeline.health(); });
+    const Probes::Watch watch =
+        probes.watch([&pipeline] { return pipeline.health(); }, [&pipeline] { return pipeline.metrics(); });
     SignalWatcher signals([&](int sig) { pipeline.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { pipeline.abort(); });
-    if (o.bar || o.eta) pipeline.want_size();
+    // The batch's size for the line; for /metrics, tasks waiting in zpipe_queue_depth.
+    if (o.progress.any() || probes.serving()) pipeline.want_size();
     LocalRun run;
     {
       const ProgressDisplay progress(
@@ -294,7 +295,7 @@ int run_run(const RunOptions& o) {
             const sink::Progress s = pipeline.progress();
             return ProgressFigures{s.recorded, s.failed, s.total, pipeline.in_flight()};
           },
-          ProgressStyle{o.bar, o.eta});
+          o.progress);
       run = pipeline.run();
     }  // the progress line is cleared before anything more is said
     sink::publish_summary(run.summary, sink_options.summary);

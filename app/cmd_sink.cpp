@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "probes.hpp"
+#include "progress.hpp"
 #include "role_config.hpp"
 #include "signals.hpp"
 #include "std_streams.hpp"
@@ -24,6 +25,7 @@ CLI::App* setup_sink(CLI::App& app, SinkOptions& o) {
                 "With --resume: remove journal lines that are not whole records, duplicates and ids beyond the batch "
                 "(their tasks run again) instead of refusing the file")
       ->needs(resume);
+  add_progress_flags(*cmd, o.progress);
   return cmd;
 }
 
@@ -47,10 +49,21 @@ int run_sink(const SinkOptions& o) {
     zmq::context_t context;
     sink::Sink s(context, p, options);
     spdlog::info("sink: '{}' listening on {}", p.name, s.endpoint());
-    const Probes::Watch watch = probes.watch([&s] { return std::vector<RoleHealth>{{"sink", s.health()}}; });
+    const Probes::Watch watch = probes.watch([&s] { return std::vector<RoleHealth>{{"sink", s.health()}}; },
+                                             [&s] { return MetricsSources{nullptr, &s.metrics(), {}}; });
     // Records on disk are whole lines at any moment: a signal just ends the sink now.
     SignalWatcher signals([&](int) { s.stop(); }, [&](int) { s.stop(); });
-    const sink::Summary summary = s.run();
+    sink::Summary summary;
+    {
+      // In flight is the ventilator's to know: the line shows records, failures and the total.
+      const ProgressDisplay progress(
+          [&s] {
+            const sink::Progress now = s.progress();
+            return ProgressFigures{now.recorded, now.failed, now.total, std::nullopt};
+          },
+          o.progress);
+      summary = s.run();
+    }  // the progress line is cleared before the summary is logged
     sink::publish_summary(summary, options.summary);
     return exit_code_for(summary, signals);
   });

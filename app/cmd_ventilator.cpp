@@ -26,7 +26,11 @@ int run_ventilator(const VentilatorOptions& o) {
     ventilator::Ventilator vent(context, p, p.ventilator.address.bind_address(), connect_timeout(o));
     spdlog::info("ventilator: '{}' listening on {}", p.name, vent.endpoint());
     const Probes::Watch watch =
-        probes.watch([&vent] { return std::vector<RoleHealth>{{"ventilator", vent.health()}}; });
+        probes.watch([&vent] { return std::vector<RoleHealth>{{"ventilator", vent.health()}}; },
+                     [&vent] { return MetricsSources{&vent.metrics(), nullptr, {}}; });
+    // zpipe_queue_depth counts the tasks waiting only if the source is read ahead (up to
+    // ventilator.window); without, the ventilator reads an input when a worker asks for it.
+    if (probes.serving()) vent.want_size();
     SignalWatcher signals([&](int sig) { vent.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { vent.stop(); });
     const ventilator::Report report = vent.run();

@@ -67,7 +67,8 @@ int run_worker(const WorkerOptions& o) {
         running = &w;
         if (stopping) w.drain();
       }
-      const Probes::Watch watch = probes.watch([&w] { return std::vector<RoleHealth>{{"worker", w.health()}}; });
+      const Probes::Watch watch = probes.watch([&w] { return std::vector<RoleHealth>{{"worker", w.health()}}; },
+                                               [&w] { return MetricsSources{nullptr, nullptr, {&w.metrics()}}; });
       spdlog::info("worker: connecting to ventilator {} and sink {}", options.ventilator, options.sink);
       report = w.run();
       tasks += report.tasks;

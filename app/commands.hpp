@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "progress.hpp"
 #include "run_inputs.hpp"
 
 namespace zpipe::app {
@@ -29,8 +30,7 @@ struct RunOptions {
   std::uint64_t halt_on_failure = 0;   // --halt-on-failure N (= --halt soon,fail=N)
   std::string delay;                   // --delay DUR: at most one task started per DUR
   bool dry_run = false;                // --dry-run: print the command lines, run nothing
-  bool bar = false;                    // --bar: progress bar on stderr (a terminal only)
-  bool eta = false;                    // --eta: progress with the time left
+  ProgressStyle progress;              // --bar, --eta: a progress line on stderr (a terminal only)
   std::string halt;                    // --halt as GNU parallel: never, soon|now,fail|success|done=N[%]
   bool shell = false;                  // --shell: always through /bin/sh
   bool no_shell = false;               // --no-shell: the words after `--` are the argv
@@ -41,7 +41,7 @@ struct RunOptions {
   std::string results;                 // --results DIR (GNU parallel's layout)
   std::string listen;                  // --listen [HOST:]PORT: other hosts' workers join (head_node.hpp)
   std::string unsupported;             // --pipe or --pipepart, as given: refused with the reason
-  std::string http;                    // --http ADDR: /healthz and /readyz (docs/http.md)
+  std::string http;                    // --http ADDR: /healthz, /readyz, /metrics (docs/http.md)
 };
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
 int run_run(const RunOptions& options);
@@ -52,7 +52,7 @@ struct RoleOptions {
   std::string ventilator;  // --ventilator URL
   std::string sink;        // --sink URL
   std::string connect_timeout;  // --connect-timeout DUR: give up when the peer stays silent
-  std::string http;             // --http ADDR: /healthz and /readyz (docs/http.md)
+  std::string http;             // --http ADDR: /healthz, /readyz, /metrics (docs/http.md)
 };
 
 struct VentilatorOptions : RoleOptions {
@@ -75,6 +75,7 @@ struct SinkOptions : RoleOptions {
   bool resume = false;  // --resume: continue an existing output (the journal)
   bool fresh = false;   // --fresh: replace an existing output
   bool repair = false;  // --repair: with --resume, remove bad journal lines instead of refusing the file
+  ProgressStyle progress;  // --bar, --eta
 };
 CLI::App* setup_sink(CLI::App& app, SinkOptions& options);
 int run_sink(const SinkOptions& options);

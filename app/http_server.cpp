@@ -87,7 +87,7 @@ HttpServer::HttpServer(const std::string& flag, const std::string& text) : impl_
     const HttpReply reply = route->second();
     response.status = reply.status;
     response.set_header("Cache-Control", "no-store");
-    response.set_content(reply.body, "text/plain; charset=utf-8");
+    response.set_content(reply.body, reply.content_type);
     return httplib::Server::HandlerResponse::Handled;
   });
 

@@ -1,6 +1,6 @@
 #pragma once
-// A small HTTP server on its own threads, for probes today and metrics later (`--http
-// ADDR`, docs/http.md). Routes are exact paths answered to GET and HEAD; anything else is
+// A small HTTP server on its own threads, for probes and metrics (`--http ADDR`,
+// docs/http.md). Routes are exact paths answered to GET and HEAD; anything else is
 // 404 (unknown path) or 405 (another method). Handlers run on the server's threads: they
 // must answer from atomics or snapshots, never wait for a role's loop.
 //
@@ -16,7 +16,8 @@ namespace zpipe::app {
 
 struct HttpReply {
   int status = 200;
-  std::string body;  // text/plain
+  std::string body;
+  std::string content_type = "text/plain; charset=utf-8";
 };
 
 class HttpServer {

@@ -78,6 +78,12 @@ std::vector<RoleHealth> LocalPipeline::health() const {
   return roles;
 }
 
+MetricsSources LocalPipeline::metrics() const {
+  MetricsSources roles{&vent_.metrics(), &sink_.metrics(), {}};
+  for (const auto& w : workers_) roles.workers.push_back(&w->metrics());
+  return roles;
+}
+
 LocalRun LocalPipeline::run() {
   FirstError error;
   LocalRun result;

@@ -45,6 +45,8 @@ public:
   std::uint64_t in_flight() const { return vent_.in_flight(); }
   // Thread-safe: every role's health, the ventilator's first, for --http.
   std::vector<RoleHealth> health() const;
+  // Thread-safe: every role's counters, for /metrics (valid while this object lives).
+  MetricsSources metrics() const;
   // Before run(): learn the batch's size early (a progress line shows it).
   void want_size() { vent_.want_size(); }
 

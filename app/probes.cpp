@@ -11,8 +11,8 @@ double seconds(core::Clock::duration d) { return std::chrono::duration<double>(d
 
 void add_http_flag(CLI::App& cmd, std::string& address) {
   cmd.add_option("--http", address,
-                 "Serve /healthz and /readyz over HTTP on ADDR (HOST:PORT, :PORT for every interface, port 0 for a "
-                 "free one; docs/http.md)");
+                 "Serve /healthz, /readyz and /metrics over HTTP on ADDR (HOST:PORT, :PORT for every interface, "
+                 "port 0 for a free one; docs/http.md)");
 }
 
 HttpReply liveness_reply(const std::vector<RoleHealth>& roles) {
@@ -35,6 +35,7 @@ Probes::Probes(const std::string& address) {
   server_.emplace("--http", address);
   server_->route("/healthz", [this] { return liveness_reply(snapshot()); });
   server_->route("/readyz", [this] { return readiness_reply(snapshot()); });
+  server_->route("/metrics", [this] { return metrics_reply(); });
   server_->start();
 }
 
@@ -46,15 +47,22 @@ std::vector<RoleHealth> Probes::snapshot() {
   return {RoleHealth{"zpipe", core::Health{ended_ ? core::Readiness::finished : core::Readiness::starting, {}, {}}}};
 }
 
-Probes::Watch Probes::watch(HealthSource source) {
+HttpReply Probes::metrics_reply() {
+  std::lock_guard lock(mutex_);  // the roles stay until the text is made
+  return {200, metrics_ ? metrics_text(metrics_()) : std::string(), kMetricsContentType};
+}
+
+Probes::Watch Probes::watch(HealthSource health, MetricsSource metrics) {
   std::lock_guard lock(mutex_);
-  source_ = std::move(source);
+  source_ = std::move(health);
+  metrics_ = std::move(metrics);
   return Watch(*this);
 }
 
 void Probes::unwatch() {
   std::lock_guard lock(mutex_);
   source_ = nullptr;
+  metrics_ = nullptr;
   ended_ = true;
 }
 

@@ -7,6 +7,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "logging.hpp"
+
 namespace zpipe::app {
 namespace {
 
@@ -46,7 +48,7 @@ std::string progress_line(const ProgressFigures& now, const ProgressFigures& at_
   if (now.total > 0) figures += "/" + std::to_string(now.total);
   figures += " done";
   if (now.failed > 0) figures += ", " + std::to_string(now.failed) + " failed";
-  figures += ", " + std::to_string(now.in_flight) + " in flight";
+  if (now.in_flight) figures += ", " + std::to_string(*now.in_flight) + " in flight";
   char rate_text[32];
   std::snprintf(rate_text, sizeof rate_text, ", %.0f/s", rate);
   figures += rate_text;
@@ -70,8 +72,14 @@ std::string progress_line(const ProgressFigures& now, const ProgressFigures& at_
   return line.substr(0, width > 1 ? width - 1 : 0);
 }
 
+void add_progress_flags(CLI::App& cmd, ProgressStyle& style) {
+  cmd.add_flag("--bar", style.bar, "Show a progress bar on stderr (when it is a terminal)");
+  cmd.add_flag("--eta", style.eta, "Show progress with the estimated time left on stderr (when it is a terminal)");
+}
+
 ProgressDisplay::ProgressDisplay(Read read, ProgressStyle style) : read_(std::move(read)), style_(style) {
-  if (!(style_.bar || style_.eta) || !::isatty(STDERR_FILENO)) return;
+  if (!style_.any() || !::isatty(STDERR_FILENO)) return;
+  clear_line_before_logs(true);
   thread_ = std::thread([this] {
     const auto started = std::chrono::steady_clock::now();
     const ProgressFigures at_start = read_();
@@ -89,6 +97,7 @@ ProgressDisplay::~ProgressDisplay() {
   wake_.notify_all();
   thread_.join();
   write_stderr(kClearLine);
+  clear_line_before_logs(false);
 }
 
 void ProgressDisplay::draw(const ProgressFigures& at_start, std::chrono::steady_clock::time_point started) {

@@ -95,11 +95,12 @@ clamp_round() {  # clamp_round VALUE MIN MAX STEP -> integer multiple of STEP wi
 }
 scaled() { awk -v x="$1" -v k="$SCALE" 'BEGIN { printf "%.3f", x * k }'; }
 
-# A free TCP port on 127.0.0.1 (not listening, per /proc/net/tcp*).
+# A free TCP port on 127.0.0.1 (not listening, per /proc/net/tcp*), outside the range the
+# kernel gives outgoing connections (hundreds of workers' connections would take some).
 free_port() {
   local p hex
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))   # below the ephemeral range (32768-), where outgoing connections take ports
     hex=$(printf '%04X' "$p")
     if ! awk -v h=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == h { found = 1 } END { exit !found }' \
       /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
@@ -216,6 +217,41 @@ zpipe_procs() {
   done
   PIDS=()
   [ $stuck -gt 0 ] && STUCK_NOTE="$stuck of the ventilator/worker processes were still running 10 s after the sink finished (killed)"
+  run_outcome "zpipe sink" "$rc" "$limit" "$summary" "$WORK/zpipe-procs.err"
+}
+
+# Many worker processes: `zpipe ventilator` first, then WORKERS x `zpipe worker` (1 slot
+# each), and the sink only once every worker has joined (the ventilator's log says so), so
+# that the sink's clock runs over the batch, not over starting hundreds of processes; the
+# bare floor's processes are likewise all started before its clock.
+# zpipe_procs_joined YAML SUMMARY WORKERS TIMEOUT_S -> 0 when the batch completed
+zpipe_procs_joined() {
+  local yaml=$1 summary=$2 workers=$3 limit=$4 i
+  local -a others=()
+  local vlog=$WORK/many-vent.log
+  rm -f "$summary" "$vlog"
+  timeout -k 5 "$limit" "$Z" -v ventilator -c "$yaml" </dev/null >/dev/null 2>"$vlog" &
+  others+=($!)
+  for i in $(seq "$workers"); do
+    timeout -k 5 "$limit" "$Z" -q worker -c "$yaml" </dev/null >/dev/null 2>>"$WORK/zpipe-procs.err" &
+    others+=($!)
+  done
+  PIDS+=("${others[@]}")
+  local deadline=$((SECONDS + limit / 2))
+  while [ "$(grep -c 'joined with credit' "$vlog" 2>/dev/null)" -lt "$workers" ] && [ $SECONDS -lt $deadline ]; do
+    sleep 0.05
+  done
+  JOIN_SECONDS=$((SECONDS + limit / 2 - deadline))
+  timeout -k 5 "$limit" "$Z" -q sink -c "$yaml" --summary "$summary" </dev/null >/dev/null 2>>"$WORK/zpipe-procs.err"
+  local rc=$?
+  local pid
+  deadline=$((SECONDS + 10))
+  for pid in "${others[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  PIDS=()
   run_outcome "zpipe sink" "$rc" "$limit" "$summary" "$WORK/zpipe-procs.err"
 }
 
@@ -458,7 +494,44 @@ scenario_granular() {
   row "$name" "makespan vs ceil(n/w) bound" "$(ms "$m")" "bound $(ms "$bound")" "$ratio" "bound/makespan >= 0.95" "$(verdict "$ratio >= 0.95")" "$RUNS" "$tasks" "$m" "$bound" "$ratio"
   row "$name" "makespan vs $workers bare threads" "$(ms "$m")" "threads $(ms "$f")" "$ratiof" "(reference)" "-" "$RUNS" "$tasks" "$m" "$f" "$ratiof"
   row "$name, prefetch 1" "makespan vs ceil(n/w) bound" "$(ms "$m1")" "bound $(ms "$bound")" "$ratio1" "(reference)" "-" "$RUNS" "$tasks" "$m1" "$bound" "$ratio1"
-  note "c: bare threads = bench/sleep_floor: $workers threads sleep the same $tasks x ${ms} ms, taking tasks from an atomic counter (no messages): the machine's own floor; ratio = threads / zpipe. prefetch 1 lets each worker hold its next task, hiding the dispatch round trip; it is not the default because it makes uneven batches worse (scenario d with prefetch 1: 1.1x or 1.4x LPT from run to run, 1.4x whenever a 100 ms task waits behind another)"
+  note "c: bare threads = bench/sleep_floor: $workers threads sleep the same $tasks x ${ms} ms, taking tasks from an atomic counter (no messages): the machine's own floor; ratio = threads / zpipe. the default prefetch (auto) holds a next task only once a worker has seen its tasks take under 100 ms, so each worker's first task here waits a round trip; prefetch 1 holds one from the start. The ventilator fills prefetch only while more tasks wait than workers hold, so neither makes uneven batches worse (scenario d)"
+}
+
+# ---------------------------------------- i. many worker processes, granular sleeps ----
+# scenario_many_processes WORKERS TARGET: 6400 x 10 ms sleeps on WORKERS `zpipe worker`
+# processes of 1 slot over TCP, against WORKERS bare processes sleeping the same schedule
+# (bench/sleep_floor --processes). TARGET "-" makes the row a reference.
+scenario_many_processes() {
+  local workers=$1 target=$2 tasks=6400 ms=10
+  local name="i. $tasks x ${ms} ms sleep, $workers worker processes x 1 slot, tcp"
+  local vport sport
+  port_pair
+  write_yaml "$WORK/i.yaml" "{ range: { count: $tasks } }" "{ builtin: sleep, ms: $ms }" "$workers" "$vport" "$sport"
+  local -a mk=() fl=()
+  local err="" i
+  for i in $(seq "$RUNS"); do
+    log "i: run $i/$RUNS: $tasks x ${ms} ms on $workers zpipe worker processes, then $workers bare processes"
+    RUN_ERROR=""
+    if zpipe_procs_joined "$WORK/i.yaml" "$WORK/i.json" "$workers" 120; then
+      mk+=("$(jnum "$WORK/i.json" wall_seconds)")
+    else err=$RUN_ERROR; break; fi
+    if baseline "$WORK/i-floor.json" 60 "$BIN/sleep_floor" --tasks $tasks --processes "$workers" --ms $ms; then
+      fl+=("$(jnum "$WORK/i-floor.json" seconds)")
+    else err=$RUN_ERROR; break; fi
+  done
+  local shown_target=">= 0.9x bare processes"
+  [ "$target" = "-" ] && shown_target="(reference)"
+  if [ -n "$err" ]; then
+    row "$name" "makespan vs bare processes" "-" "-" "-" "$shown_target" ERROR "$RUNS" "$tasks" "" "" "" "$err"
+    return
+  fi
+  local m f ratio result=-
+  m=$(median "${mk[@]}")
+  f=$(median "${fl[@]}")
+  ratio=$(awk_calc "\"%.3f\", $f / $m")
+  [ "$target" = "-" ] || result=$(verdict "$ratio >= $target")
+  row "$name" "makespan vs bare processes" "$(ms "$m")" "processes $(ms "$f")" "$ratio" "$shown_target" "$result" "$RUNS" "$tasks" "$m" "$f" "$ratio"
+  note "i ($workers): bare processes = bench/sleep_floor --processes $workers: processes started and waiting before the clock, taking tasks from a counter in shared memory; zpipe's sink starts once all $workers workers joined (the last joined ${JOIN_SECONDS}s after the first start), so both clocks run over the batch alone; ratio = bare / zpipe"
 }
 
 # ------------------------------------------------------------ d. uneven task lengths ----
@@ -662,6 +735,8 @@ else
   scenario_true
   scenario_direct_exec
   scenario_granular
+  scenario_many_processes 100 0.9
+  [ "$MODE" = full ] && scenario_many_processes 500 -
   scenario_uneven
   scenario_memory
   scenario_payload

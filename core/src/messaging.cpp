@@ -7,6 +7,7 @@ namespace zpipe::core {
 void FaultCounter::count(const std::string& kind) {
   ++total_;
   ++by_kind_[kind];
+  if (wire_) wire_->dropped.count(kind);
   Kind& k = kinds_[kind];
   ++k.count;
   const auto now = std::chrono::steady_clock::now();
@@ -29,7 +30,7 @@ struct Frames {
   zmq::message_t body;
 };
 
-bool try_send_frames(zmq::socket_t& socket, Frames&& frames, std::string_view routing_id) {
+bool try_send_frames(zmq::socket_t& socket, Frames&& frames, std::string_view routing_id, WireCounters* wire) {
   if (!routing_id.empty()) {
     if (!socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
       return false;
@@ -37,36 +38,41 @@ bool try_send_frames(zmq::socket_t& socket, Frames&& frames, std::string_view ro
   // Once the first frame is queued the rest of a multipart message is always accepted.
   if (!socket.send(zmq::buffer(frames.header, 2), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
     return false;
+  const std::size_t body = frames.body.size();  // a sent message_t is emptied
   socket.send(frames.body, zmq::send_flags::dontwait);
+  if (wire) wire->bytes_sent.add(routing_id.size() + 2 + body);
   return true;
 }
 
 }  // namespace
 
-bool try_send(zmq::socket_t& socket, const Message& message, std::string_view routing_id) {
-  return try_send_frames(socket, Frames(message), routing_id);
+bool try_send(zmq::socket_t& socket, const Message& message, std::string_view routing_id, WireCounters* wire) {
+  return try_send_frames(socket, Frames(message), routing_id, wire);
 }
-bool try_send(zmq::socket_t& socket, const Tasks& message, std::string_view routing_id) {
-  return try_send_frames(socket, Frames(message), routing_id);
+bool try_send(zmq::socket_t& socket, const Tasks& message, std::string_view routing_id, WireCounters* wire) {
+  return try_send_frames(socket, Frames(message), routing_id, wire);
 }
-bool try_send(zmq::socket_t& socket, const Results& message, std::string_view routing_id) {
-  return try_send_frames(socket, Frames(message), routing_id);
+bool try_send(zmq::socket_t& socket, const Results& message, std::string_view routing_id, WireCounters* wire) {
+  return try_send_frames(socket, Frames(message), routing_id, wire);
 }
 
 Receive try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults) {
   zmq::message_t frames[4];
   std::size_t n = 0;
   bool overflow = false;
+  std::size_t bytes = 0;
   do {
     zmq::message_t part;
     // Only the first frame can be missing: the rest of a multipart message arrives with it.
     if (!socket.recv(part, n == 0 ? zmq::recv_flags::dontwait : zmq::recv_flags::none)) return {};
+    bytes += part.size();
     if (n < 4) {
       frames[n++] = std::move(part);
     } else {
       overflow = true;  // keep draining the parts of this message, then drop it
     }
   } while (socket.get(zmq::sockopt::rcvmore));
+  if (WireCounters* wire = faults.wire()) wire->bytes_received.add(bytes);
 
   Receive r;
   r.outcome = Receive::Outcome::malformed;
@@ -98,6 +104,11 @@ void configure_socket(zmq::socket_t& socket) {
   socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectMax.count()));
   socket.set(zmq::sockopt::connect_timeout, static_cast<int>(kConnectTimeout.count()));
   socket.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
+  // Hundreds of workers connect at once when a ventilator or sink (re)starts. ZeroMQ's
+  // default backlog of 100 drops the rest of their SYNs, and TCP retries a dropped SYN
+  // only after a second: 500 workers took 1.2 s to deliver a batch of 1 ms tasks. The
+  // kernel caps it at net.core.somaxconn (4096 on Linux since 5.4).
+  socket.set(zmq::sockopt::backlog, kListenBacklog);
 }
 
 }  // namespace zpipe::core

@@ -99,6 +99,7 @@ void VentilatorSession::say(Message message) {
   outbox_.push_back(std::move(message));
   if (outbox_.size() > kMaxOutbox) {
     outbox_.pop_front();
+    if (WireCounters* wire = faults_.wire()) wire->dropped.count("outbox full");
     // Said once per thousand: a ventilator gone for long makes a steady stream of these.
     if (dropped_sends_++ % 1000 == 0)
       spdlog::warn("{}: the ventilator takes nothing; dropped {} queued messages (a hello re-synchronises)",
@@ -113,7 +114,7 @@ void VentilatorSession::reintroduce() {
 }
 
 void VentilatorSession::flush() {
-  while (!outbox_.empty() && try_send(socket_, outbox_.front())) outbox_.pop_front();
+  while (!outbox_.empty() && try_send(socket_, outbox_.front(), {}, faults_.wire())) outbox_.pop_front();
 }
 
 void VentilatorSession::on_readable() {

@@ -92,7 +92,8 @@ struct Sink::State {
   Options options;
   zmq::socket_t pull;
   core::Loop loop;
-  core::FaultCounter faults{"sink"};
+  Metrics metrics;  // before `faults`, which counts into it
+  core::FaultCounter faults{"sink", &metrics.wire};
   core::VentilatorSession session;
   std::atomic<bool> stop_requested{false};
   std::optional<OutputLock> lock;  // before the writer: released after the file is closed
@@ -160,19 +161,23 @@ struct Sink::State {
     ++written;
     unacked.push_back(r.id);
     latency_us.record(r.duration_us);
+    metrics.duration.observe_us(r.duration_us);
+    metrics.completed.add();
     switch (r.status) {
       case core::TaskStatus::ok: ++summary.ok; break;
-      case core::TaskStatus::failed: ++summary.failed; break;
-      case core::TaskStatus::timeout: ++summary.timeout; break;
+      case core::TaskStatus::failed: ++summary.failed; metrics.failed.add(); break;
+      case core::TaskStatus::timeout: ++summary.timeout; metrics.timed_out.add(); break;
     }
     publish_progress();
   }
 
-  // For Sink::progress(), read by another thread.
+  // For Sink::progress() and metrics(), read by other threads.
   void publish_progress() {
     shown_recorded.store(written, std::memory_order_relaxed);
     shown_failed.store(summary.failed + summary.timeout, std::memory_order_relaxed);
     shown_total.store(total.value_or(0), std::memory_order_relaxed);
+    metrics.recorded.set(written);
+    metrics.batch_tasks.set(total.value_or(0));
   }
 
   // "zpipe: task 7: output cut at 10 MiB (--max-output)", in command mode.
@@ -216,6 +221,7 @@ struct Sink::State {
         // A redelivered task's second result. Ack it again if its record is written: the
         // ventilator may hold a lease that an ack lost with a crashed sink never released.
         ++summary.duplicates;
+        metrics.duplicates.add();
         if (!options.ordered || r.id < next_in_order) unacked.push_back(r.id);
         continue;
       }
@@ -352,6 +358,8 @@ Progress Sink::progress() const {
   return {s.shown_recorded.load(std::memory_order_relaxed), s.shown_failed.load(std::memory_order_relaxed),
           s.shown_total.load(std::memory_order_relaxed)};
 }
+
+const Metrics& Sink::metrics() const { return state_->metrics; }
 
 core::Health Sink::health() const {
   const core::LoopPulse& pulse = state_->loop.pulse();

@@ -80,6 +80,8 @@ public:
   // takes to know (bounded by the window; a source with nothing to read yet is not deep).
   bool more_queued_than_held();
   std::uint64_t held() const { return held_; }
+  // Read (or queued again) and waiting to be handed out.
+  std::uint64_t queued() const { return leases_.size() - held_; }
 
 private:
   // The next input of the source as a new lease, while the window allows.

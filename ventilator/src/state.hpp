@@ -75,7 +75,8 @@ struct Ventilator::State {
   bool total_sent = false;
   std::optional<std::string> draining;  // the reason, once a drain began
   Report report;
-  core::FaultCounter faults{"ventilator"};
+  Metrics metrics;  // before `faults`, which counts into it
+  core::FaultCounter faults{"ventilator", &metrics.wire};
   std::unordered_set<std::string> strangers;  // unknown peers told "hello first" this heartbeat
   core::WaitWarnings waiting_for_sink;
   Clock::time_point sink_missing_since = Clock::now();
@@ -96,7 +97,7 @@ struct Ventilator::State {
   template <typename M>  // a Message, or Tasks sent without wrapping (which would copy them)
   bool send_to(const std::string& peer, const M& message) {
     try {
-      return core::try_send(router, message, peer);
+      return core::try_send(router, message, peer, &metrics.wire);
     } catch (const zmq::error_t& e) {
       if (e.num() == EHOSTUNREACH) return false;
       throw;
@@ -130,6 +131,7 @@ struct Ventilator::State {
   void check_halt_policy();
   void turn();
   void publish_readiness();
+  void publish_metrics();
   void end_batch();
   bool batch_done() const { return leases.exhausted() && total_sent && leases.empty(); }
   // Draining, and nothing in flight can still be recorded: no worker holds a task, or no

@@ -158,6 +158,20 @@ void Ventilator::State::turn() {
   }
 }
 
+// After every turn, for Ventilator::metrics(): the loop's own counts, copied (a scrape
+// reads them between two turns; the loop pays a few stores, and a sum over its workers as
+// dispatch() already walks them).
+void Ventilator::State::publish_metrics() {
+  metrics.dispatched.publish(report.dispatched);
+  metrics.redelivered.publish(report.redelivered);
+  metrics.in_flight.set(leases.held());
+  metrics.queue_depth.set(leases.queued());
+  metrics.workers.set(workers.size());
+  std::uint64_t credit = 0;
+  for (const auto& id : workers) credit += peers.at(id).credit;
+  metrics.credit.set(credit);
+}
+
 void Ventilator::State::publish_readiness() {
   using core::Readiness;
   const Readiness now = ended                                  ? Readiness::finished
@@ -201,6 +215,8 @@ core::Health Ventilator::health() const {
   return {state_->readiness.load(std::memory_order_relaxed), pulse.stuck_for(core::Clock::now()), pulse.limit()};
 }
 
+const Metrics& Ventilator::metrics() const { return state_->metrics; }
+
 std::uint64_t Ventilator::in_flight() const { return state_->shown_in_flight.load(std::memory_order_relaxed); }
 
 void Ventilator::stop() {
@@ -239,12 +255,14 @@ Report Ventilator::run() {
   s.loop.on_turn([&s] {
     s.turn();
     s.publish_readiness();
+    s.publish_metrics();
   });
   s.beat_timer->after(s.heartbeat);
   s.lose_sink();  // none yet
   s.publish_readiness();  // bound, and serving from the loop's first poll
   s.loop.run();
   s.readiness.store(core::Readiness::finished);
+  s.publish_metrics();  // the last turn may have been a timer's
   s.report.dropped = s.faults.total();
   return s.report;
 }

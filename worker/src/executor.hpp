@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "zpipe/config/pipeline.hpp"
+#include "zpipe/core/metrics.hpp"
 #include "zpipe/core/protocol.hpp"
 #include "zpipe/worker/process.hpp"
 #include "zpipe/worker/task_runner.hpp"
@@ -31,8 +32,9 @@ public:
 };
 
 // The executor for `spec` with `slots` concurrent tasks; child processes run in `groups`,
-// their output goes to `output` too.
+// their output goes to `output` too. `retried` (if set) counts executions after a failed
+// attempt (the inline built-ins, noop and echo, never fail).
 std::unique_ptr<Executor> make_executor(const config::TaskSpec& spec, unsigned slots, ProcessGroups& groups,
-                                        const TaskOutput& output);
+                                        const TaskOutput& output, core::Counter* retried = nullptr);
 
 }  // namespace zpipe::worker

@@ -23,8 +23,8 @@ std::chrono::steady_clock::time_point deadline_after(std::chrono::steady_clock::
 
 }  // namespace
 
-SleepTimers::SleepTimers(const config::TaskSpec& spec, unsigned slots)
-    : spec_(spec), slots_(std::max(1u, slots)) {
+SleepTimers::SleepTimers(const config::TaskSpec& spec, unsigned slots, core::Counter* retried)
+    : spec_(spec), slots_(std::max(1u, slots)), retried_(retried) {
   // CLOCK_MONOTONIC is steady_clock's clock on Linux, so deadlines carry over as they are.
   timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (timer_fd_ < 0) throw std::system_error(errno, std::generic_category(), "timerfd_create");
@@ -96,6 +96,7 @@ void SleepTimers::finish(Sleeper&& sleeper, BuiltinOutcome&& outcome, Clock::dur
   core::TaskResult result;
   result.id = sleeper.item.id;
   result.attempts = sleeper.item.attempt - 1 + sleeper.executions;
+  if (retried_ != nullptr && sleeper.executions > 1) retried_->add(sleeper.executions - 1);
   result.status = outcome.status;
   result.exit_code = builtin_exit_code(outcome.status);
   result.output = std::move(outcome.output);

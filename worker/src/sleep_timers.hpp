@@ -18,7 +18,8 @@ namespace zpipe::worker {
 
 class SleepTimers final : public Executor {
 public:
-  SleepTimers(const config::TaskSpec& spec, unsigned slots);
+  // `retried` (if set) counts executions after a failed attempt.
+  SleepTimers(const config::TaskSpec& spec, unsigned slots, core::Counter* retried = nullptr);
   ~SleepTimers() override;
   SleepTimers(const SleepTimers&) = delete;
   SleepTimers& operator=(const SleepTimers&) = delete;
@@ -45,6 +46,7 @@ private:
 
   const config::TaskSpec& spec_;
   std::size_t slots_;
+  core::Counter* retried_;
   int timer_fd_ = -1;
   std::deque<core::TaskItem> queue_;
   std::vector<Sleeper> running_;  // a min-heap on deadline

@@ -29,6 +29,9 @@ namespace {
 constexpr std::size_t kMaxResultBatchBytes = 8u << 20;
 // How long without a connection to the sink before the first warning.
 constexpr auto kFirstSinkWarning = std::chrono::seconds(1);
+// How long a worker waits for the batch's `done` before naming the results a dropped sink
+// connection may have lost (see on_sink_connection).
+constexpr auto kUnsentDelay = std::chrono::milliseconds(500);
 using core::Clock;
 
 }  // namespace
@@ -53,7 +56,7 @@ struct Worker::State {
                          "results wait for it",
                          fmt::format("worker '{}': connected to the sink at {}", options.name, options.sink),
                          options.connect_timeout),
-        pool(make_executor(p.task, p.workers.slots, processes, options.output)) {
+        pool(make_executor(p.task, p.workers.slots, processes, options.output, &metrics.retried)) {
     pending.worker = options.name;
     core::configure_socket(push);
     // Results unacknowledged by the sink's host for a silence period end the connection: a
@@ -68,6 +71,7 @@ struct Worker::State {
     push.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(pipeline.ventilator.heartbeat.count()));
     push.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(silence_limit().count()));
     sink_timer = &loop.timer([this] { check_sink(); });
+    unsent_timer = &loop.timer([this] { report_unsent(); });
     if (core::ConnectionMonitor::applies_to(options.sink)) {
       sink_monitor.emplace(context, push, loop, [this](bool up) { on_sink_connection(up); });
       on_sink_connection(false);  // until the handshake says otherwise
@@ -90,7 +94,8 @@ struct Worker::State {
   CreditPolicy policy;
   std::uint32_t capacity;  // tasks we have asked for: held + credit the ventilator has
   core::Loop loop;
-  core::FaultCounter faults{"worker"};
+  Metrics metrics;  // before `faults`, which counts into it
+  core::FaultCounter faults{"worker", &metrics.wire};
   core::VentilatorSession session;
   zmq::socket_t push;
   ProcessGroups processes;  // this worker's running children, for abort() and the grace period
@@ -98,6 +103,8 @@ struct Worker::State {
   core::WaitWarnings waiting_for_sink;
   Clock::time_point sink_missing_since;
   core::Loop::Timer* sink_timer = nullptr;
+  core::Loop::Timer* unsent_timer = nullptr;
+  core::Unsent unsent;  // named once unsent_timer fires, unless the batch ends first
 
   std::atomic<bool> drain_requested{false};
   std::atomic<bool> abort_requested{false};
@@ -130,6 +137,7 @@ struct Worker::State {
     } else if (std::holds_alternative<core::Done>(m)) {
       batch_done = true;
       recently_pushed.clear();  // the batch is complete: the sink has every result
+      unsent.ids.clear();
     } else if (auto* halt = std::get_if<core::Halt>(&m)) {
       halt_now(halt->reason);
     } else if (auto* refuse = std::get_if<core::Refuse>(&m)) {
@@ -158,13 +166,12 @@ struct Worker::State {
   void on_sink_connection(bool up) {
     if (!up && sink_was_up && !recently_pushed.empty() && session.welcomed()) {
       // The data of a connection that dies is lost with it. The ventilator runs again what
-      // the sink has not acknowledged; the sink drops what it did get after all.
-      core::Unsent unsent;
+      // the sink has not acknowledged; the sink drops what it did get after all. Said a
+      // moment later: a sink that ends with its batch closes its connections just before
+      // the ventilator's `done` arrives, and then there is nothing to say.
       for (const auto& [when, id] : recently_pushed) unsent.ids.push_back(id);
       recently_pushed.clear();
-      spdlog::warn("worker '{}': the connection to the sink dropped; naming {} results pushed lately to the ventilator",
-                   options.name, unsent.ids.size());
-      session.say(std::move(unsent));
+      if (!unsent_timer->armed()) unsent_timer->after(std::min<Clock::duration>(pipeline.ventilator.heartbeat, kUnsentDelay));
     }
     sink_was_up = up;
     if (up) {
@@ -175,6 +182,13 @@ struct Worker::State {
       sink_timer->at(sink_missing_since + kFirstSinkWarning);
     }
   }
+  void report_unsent() {
+    if (unsent.ids.empty() || batch_done) return;
+    spdlog::warn("worker '{}': the connection to the sink dropped; naming {} results pushed lately to the ventilator",
+                 options.name, unsent.ids.size());
+    session.say(std::exchange(unsent, core::Unsent{}));
+  }
+
   // The wait for the sink counts from the ventilator's welcome: without a ventilator there
   // are no results to push, and its own warnings say what is wrong.
   void check_sink() {
@@ -270,13 +284,22 @@ struct Worker::State {
     }
   }
 
+  void count_pushed(const std::vector<core::TaskResult>& items) {
+    metrics.completed.add(items.size());
+    for (const auto& r : items) {
+      if (r.status == core::TaskStatus::failed) metrics.failed.add();
+      if (r.status == core::TaskStatus::timeout) metrics.timed_out.add();
+    }
+  }
+
   static std::size_t result_bytes(const core::TaskResult& r) { return r.input.size() + r.output.size() + r.error.size(); }
 
   // Hands pending results to the push socket without blocking; returns true if all went.
   bool flush_results() {
     if (pending.items.empty()) return true;
     if (pending_bytes <= kMaxResultBatchBytes) {  // the usual case: everything in one message
-      if (!core::try_send(push, pending)) return false;
+      if (!core::try_send(push, pending, {}, &metrics.wire)) return false;
+      count_pushed(pending.items);
       if (sink_monitor) remember_pushed(pending.items, 0, pending.items.size());
       pending.items.clear();
       pending_bytes = 0;
@@ -293,10 +316,11 @@ struct Worker::State {
       const auto first = pending.items.begin() + static_cast<std::ptrdiff_t>(sent);
       const auto last = pending.items.begin() + static_cast<std::ptrdiff_t>(end);
       batch.items.assign(std::make_move_iterator(first), std::make_move_iterator(last));
-      if (!core::try_send(push, batch)) {
+      if (!core::try_send(push, batch, {}, &metrics.wire)) {
         std::move(batch.items.begin(), batch.items.end(), first);  // put back, retry later
         break;
       }
+      count_pushed(batch.items);
       if (sink_monitor) remember_pushed(batch.items, 0, batch.items.size());
       pending_bytes -= bytes;
       sent = end;
@@ -315,6 +339,7 @@ struct Worker::State {
                                                                                          : Readiness::waiting_for_ventilator;
     readiness.store(now, std::memory_order_relaxed);
     loop.pulse().set_limit(core::stuck_limit(session.silence_limit()));
+    metrics.in_flight.set(held);
   }
 
   // After every wake-up: push results, return credit, and decide whether we are done.
@@ -358,6 +383,8 @@ void Worker::abort() {
   state_->processes.kill_all();
 }
 
+const Metrics& Worker::metrics() const { return state_->metrics; }
+
 core::Health Worker::health() const {
   const core::LoopPulse& pulse = state_->loop.pulse();
   return {state_->readiness.load(std::memory_order_relaxed), pulse.stuck_for(core::Clock::now()), pulse.limit()};
@@ -378,6 +405,7 @@ Report Worker::run() {
   s.publish_health();
   s.loop.run();
   s.readiness.store(core::Readiness::finished);
+  s.metrics.in_flight.set(0);  // what it held went back, or will run again elsewhere
   s.report.dropped = s.faults.total();
   return s.report;
 }

@@ -15,6 +15,7 @@
 
 #include <zmq.hpp>
 
+#include "zpipe/core/metrics.hpp"
 #include "zpipe/core/protocol.hpp"
 
 namespace zpipe::core {
@@ -25,14 +26,18 @@ struct Received {
   Message message;
 };
 
-// Counts dropped messages by kind and logs each kind at most once per interval.
+// Counts dropped messages by kind and logs each kind at most once per interval. With
+// `wire` (a role's /metrics counters), it also counts them there by kind, and try_receive
+// counts the bytes it receives there: every receive of a role goes through its counter.
 class FaultCounter {
 public:
-  explicit FaultCounter(std::string role, std::chrono::seconds log_every = std::chrono::seconds(10))
-      : role_(std::move(role)), log_every_(log_every) {}
+  explicit FaultCounter(std::string role, WireCounters* wire = nullptr,
+                        std::chrono::seconds log_every = std::chrono::seconds(10))
+      : role_(std::move(role)), log_every_(log_every), wire_(wire) {}
   void count(const std::string& kind);
   std::uint64_t total() const { return total_; }
   const std::map<std::string, std::uint64_t>& by_kind() const { return by_kind_; }
+  WireCounters* wire() const { return wire_; }
 
 private:
   struct Kind {
@@ -45,15 +50,20 @@ private:
   std::map<std::string, Kind> kinds_;
   std::map<std::string, std::uint64_t> by_kind_;
   std::uint64_t total_ = 0;
+  WireCounters* wire_;
 };
 
 // Sends [routing_id] header body, the body encoded straight into the frame ZeroMQ sends
 // (no intermediate copy), never blocking: false if it would block (ZMQ_DONTWAIT). Tasks
 // and Results have their own overloads because wrapping them in a Message would copy
-// their items. There is no blocking send: a role's loop must never wait on a peer.
-bool try_send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {});
-bool try_send(zmq::socket_t& socket, const Tasks& message, std::string_view routing_id = {});
-bool try_send(zmq::socket_t& socket, const Results& message, std::string_view routing_id = {});
+// their items. There is no blocking send: a role's loop must never wait on a peer. With
+// `wire`, the bytes of a message that went are counted there.
+bool try_send(zmq::socket_t& socket, const Message& message, std::string_view routing_id = {},
+              WireCounters* wire = nullptr);
+bool try_send(zmq::socket_t& socket, const Tasks& message, std::string_view routing_id = {},
+              WireCounters* wire = nullptr);
+bool try_send(zmq::socket_t& socket, const Results& message, std::string_view routing_id = {},
+              WireCounters* wire = nullptr);
 
 // What one non-blocking receive found. "Nothing waiting" and "malformed" are different
 // answers: after a malformed message more may be waiting.
@@ -67,7 +77,7 @@ struct [[nodiscard]] Receive {
 
 // Receives one multipart message without blocking and decodes it; a malformed one is
 // counted by `faults` and dropped. `routed` says the socket is a ROUTER (first frame is
-// the peer's routing id).
+// the peer's routing id). Its bytes count in `faults.wire()`, if it has one.
 Receive try_receive(zmq::socket_t& socket, bool routed, FaultCounter& faults);
 
 // Handles the messages waiting on `socket`, at most `limit` (so one busy socket cannot
@@ -103,6 +113,8 @@ inline constexpr std::chrono::milliseconds kLinger{500};
 // to kReconnectMax.
 inline constexpr std::chrono::milliseconds kReconnectFirst{10};
 inline constexpr std::chrono::milliseconds kReconnectMax{100};
+// Connections a bound socket queues before it accepts them (a join storm of workers).
+inline constexpr int kListenBacklog = 4096;
 // A connect() that has no answer by then is given up and tried again: an address that went
 // away (a moved pod, a dead host) answers no SYN, and the kernel alone would keep trying it
 // for two minutes while the name may already resolve somewhere else.

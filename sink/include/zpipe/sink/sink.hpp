@@ -21,6 +21,7 @@
 
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/core/health.hpp"
+#include "zpipe/core/metrics.hpp"
 #include "zpipe/core/spill.hpp"
 #include "zpipe/core/types.hpp"
 
@@ -116,6 +117,18 @@ struct Progress {
   std::uint64_t total = 0;
 };
 
+// What the sink shows on /metrics (docs/http.md): its loop writes, any thread reads.
+struct Metrics {
+  core::Counter completed;           // records written by this process, whatever their status
+  core::Counter failed;              // of which failed
+  core::Counter timed_out;           // of which timed out
+  core::Counter duplicates;          // results for ids already recorded, dropped
+  core::DurationHistogram duration;  // each written record's task duration (its last attempt)
+  core::Gauge recorded;              // records in the output, a resumed journal's included
+  core::Gauge batch_tasks;           // the batch's size once the ventilator told it, else 0
+  core::WireCounters wire;           // bytes each way on its sockets; messages dropped by reason
+};
+
 class Sink {
 public:
   Sink(zmq::context_t& context, const config::Pipeline& pipeline, Options options);
@@ -140,6 +153,8 @@ public:
   // within the silence limit), draining from stop() on, finished once its batch is over;
   // and whether its loop still turns.
   core::Health health() const;
+  // Thread-safe: the counters of /metrics, for as long as this object lives.
+  const Metrics& metrics() const;
 
 private:
   struct State;

@@ -16,6 +16,7 @@
 
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/core/health.hpp"
+#include "zpipe/core/metrics.hpp"
 
 namespace zpipe::ventilator {
 
@@ -34,6 +35,18 @@ struct Report {
 std::string report_json(const Report& report);
 // Writes report_json to `file` (nothing when empty). Throws std::runtime_error if it cannot.
 void write_report(const Report& report, const std::string& file);
+
+// What the ventilator shows on /metrics (docs/http.md). Its loop copies them at the end of
+// every turn; any thread reads them.
+struct Metrics {
+  core::Counter dispatched;   // tasks sent to workers, redeliveries included
+  core::Counter redelivered;  // tasks queued again: their worker died, left, or lost its results
+  core::Gauge in_flight;      // tasks workers hold: sent, not yet acknowledged by the sink
+  core::Gauge queue_depth;    // tasks read from the source (or queued again) and not handed out
+  core::Gauge workers;        // workers in session
+  core::Gauge credit;         // tasks the workers asked for and were not sent yet, all workers together
+  core::WireCounters wire;    // bytes each way on its socket; messages dropped by reason
+};
 
 class Ventilator {
 public:
@@ -64,6 +77,8 @@ public:
   // only while it is ready), draining from drain() on, finished once the batch ended; and
   // whether its loop still turns.
   core::Health health() const;
+  // Thread-safe: the counters of /metrics, for as long as this object lives.
+  const Metrics& metrics() const;
   // Thread-safe: makes run() return at once.
   void stop();
 

@@ -17,6 +17,7 @@
 
 #include "zpipe/config/pipeline.hpp"
 #include "zpipe/core/health.hpp"
+#include "zpipe/core/metrics.hpp"
 #include "zpipe/worker/task_runner.hpp"
 
 namespace zpipe::worker {
@@ -38,6 +39,17 @@ struct Report {
   std::uint64_t dropped = 0;   // malformed or unexpected messages dropped
   bool refused = false;        // the ventilator refused this worker
   std::string refusal;         // its reason
+};
+
+// What a worker shows on /metrics (docs/http.md): its loop and slot threads write, any
+// thread reads.
+struct Metrics {
+  core::Counter completed;  // results pushed to the sink, whatever their status
+  core::Counter failed;     // of which failed
+  core::Counter timed_out;  // of which timed out
+  core::Counter retried;    // executions after a failed or timed-out attempt (task.retries)
+  core::Gauge in_flight;    // tasks held: running, or waiting for a slot
+  core::WireCounters wire;  // bytes each way on its sockets; messages dropped by reason
 };
 
 // host:pid, the default worker name.
@@ -68,6 +80,8 @@ public:
   // silence limit), draining from drain() on, finished once it is leaving for good; and
   // whether its loop still turns.
   core::Health health() const;
+  // Thread-safe: the counters of /metrics, for as long as this object lives.
+  const Metrics& metrics() const;
 
 private:
   struct State;
