@@ -14,6 +14,7 @@ namespace zpipe::app {
 CLI::App* setup_ventilator(CLI::App& app, VentilatorOptions& o) {
   CLI::App* cmd = app.add_subcommand("ventilator", "Run the ventilator role: stream tasks to workers");
   add_role_flags(*cmd, o);
+  cmd->add_option("--summary", o.summary, "Write the ventilator's report (dispatched, redelivered, dropped...) as JSON to FILE");
   return cmd;
 }
 
@@ -33,6 +34,7 @@ int run_ventilator(const VentilatorOptions& o) {
     SignalWatcher signals([&](int sig) { vent.drain(std::string("interrupted by ") + strsignal(sig)); },
                           [&](int) { vent.stop(); });
     const ventilator::Report report = vent.run();
+    ventilator::write_report(report, o.summary);
     if (signals.received() != 0) return signals.exit_code();
     if (report.failed > 0 || (!report.halted.empty() && !core::stopped_early(report.halted))) return int{kTaskFailed};
     return report.completed ? int{kOk} : int{kRuntime};

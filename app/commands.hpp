@@ -55,7 +55,9 @@ struct RoleOptions {
   std::string http;             // --http ADDR: /healthz, /readyz, /metrics (docs/http.md)
 };
 
-struct VentilatorOptions : RoleOptions {};
+struct VentilatorOptions : RoleOptions {
+  std::string summary;  // --summary FILE: the ventilator's report as JSON (redeliveries...)
+};
 CLI::App* setup_ventilator(CLI::App& app, VentilatorOptions& options);
 int run_ventilator(const VentilatorOptions& options);
 
@@ -77,6 +79,14 @@ struct SinkOptions : RoleOptions {
 };
 CLI::App* setup_sink(CLI::App& app, SinkOptions& options);
 int run_sink(const SinkOptions& options);
+
+struct ExperimentOptions {
+  std::string sweep;   // SWEEP.yaml
+  std::string out;     // --out DIR (default: NAME-YYYYMMDD-HHMMSS)
+  bool fresh = false;  // --fresh: replace an earlier sweep's results in --out
+};
+CLI::App* setup_experiment(CLI::App& app, ExperimentOptions& options);
+int run_experiment(const ExperimentOptions& options);
 
 struct CheckOptions {
   std::vector<std::string> pipelines;

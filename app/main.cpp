@@ -71,11 +71,13 @@ int main(int argc, char** argv) {
   WorkerOptions worker;
   SinkOptions sink;
   CheckOptions check;
+  ExperimentOptions experiment;
   CLI::App* run_cmd = setup_run(app, run);
   CLI::App* ventilator_cmd = setup_ventilator(app, ventilator);
   CLI::App* worker_cmd = setup_worker(app, worker);
   CLI::App* sink_cmd = setup_sink(app, sink);
   CLI::App* check_cmd = setup_check(app, check);
+  CLI::App* experiment_cmd = setup_experiment(app, experiment);
 
   try {
     app.parse(cli_argc, argv);
@@ -113,5 +115,6 @@ int main(int argc, char** argv) {
   if (worker_cmd->parsed()) return run_worker(worker);
   if (sink_cmd->parsed()) return run_sink(sink);
   if (check_cmd->parsed()) return run_check(check);
+  if (experiment_cmd->parsed()) return run_experiment(experiment);
   return kUsage;
 }

@@ -30,8 +30,8 @@ void block_termination_signals() {
     throw std::system_error(rc, std::generic_category(), "pthread_sigmask");
 }
 
-SignalWatcher::SignalWatcher(std::function<void(int)> first, std::function<void(int)> second)
-    : first_(std::move(first)), second_(std::move(second)) {
+SignalWatcher::SignalWatcher(std::function<void(int)> first, std::function<void(int)> second, std::string first_says)
+    : first_(std::move(first)), second_(std::move(second)), first_says_(std::move(first_says)) {
   const sigset_t set = termination_signals();
   signal_fd_ = ::signalfd(-1, &set, SFD_CLOEXEC);
   if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
@@ -48,7 +48,7 @@ void SignalWatcher::watch() {
     const int sig = static_cast<int>(info.ssi_signo);
     if (first_signal_.load() == 0) {
       first_signal_.store(sig);
-      spdlog::warn("{} received: finishing what is in flight (send it again to stop at once)", strsignal(sig));
+      spdlog::warn("{} received: {}", strsignal(sig), first_says_);
       first_(sig);
     } else {
       spdlog::warn("{} received again: stopping now", strsignal(sig));

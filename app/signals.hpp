@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "zpipe/core/loop.hpp"
@@ -19,7 +20,9 @@ void block_termination_signals();
 
 class SignalWatcher {
 public:
-  SignalWatcher(std::function<void(int)> first, std::function<void(int)> second);
+  // `first_says` is logged with the first signal: what the program does about it.
+  SignalWatcher(std::function<void(int)> first, std::function<void(int)> second,
+                std::string first_says = "finishing what is in flight (send it again to stop at once)");
   ~SignalWatcher();
   SignalWatcher(const SignalWatcher&) = delete;
   SignalWatcher& operator=(const SignalWatcher&) = delete;
@@ -33,6 +36,7 @@ private:
   void watch();
 
   std::function<void(int)> first_, second_;
+  std::string first_says_;
   std::atomic<int> first_signal_{0};
   int signal_fd_ = -1;
   core::Wakeup quit_;  // ends the watcher thread at once

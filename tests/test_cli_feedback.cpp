@@ -79,7 +79,7 @@ TEST(CliFeedback, UnknownSubcommandIsNamedWithTheKnownOnes) {
   TempDir dir;
   const auto o = run_zpipe({"fo"}, dir);
   EXPECT_EQ(o.code, 2);
-  EXPECT_EQ(o.err, "zpipe: unknown subcommand 'fo' (expected one of: run, ventilator, worker, sink, check)\n");
+  EXPECT_EQ(o.err, "zpipe: unknown subcommand 'fo' (expected one of: run, ventilator, worker, sink, check, experiment)\n");
 }
 
 // A GNU parallel habit: the command without `--`. zpipe says where it goes.

@@ -13,13 +13,14 @@
 #include <string>
 
 #include "reliability_support.hpp"
-#include "virtual_hosts.hpp"
+#include "zpipe/experiment/virtual_hosts.hpp"
 
 namespace zpipe {
 namespace {
 
 using namespace std::chrono_literals;
 using namespace zpipe::test;
+using experiment::VirtualHosts;
 
 class MultiHost : public ::testing::Test {
 protected:

@@ -177,7 +177,9 @@ WorkersSpec read_workers(const Context& ctx, const Field* field) {
   return spec;
 }
 
-Pipeline read_pipeline(const Context& ctx, const YAML::Node& root) {
+}  // namespace
+
+Pipeline detail::read_pipeline(const Context& ctx, const YAML::Node& root) {
   const MapReader top(ctx, root, "", root.Mark());
 
   // The version first: a newer file should fail on its version, not on its new keys.
@@ -217,8 +219,6 @@ Pipeline read_pipeline(const Context& ctx, const YAML::Node& root) {
   return pipeline;
 }
 
-}  // namespace
-
 Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& file) {
   Context ctx{file.empty() ? std::string("<text>") : file.string(), base_dir_of(file)};
   const YAML::Node root = detail::load_document(ctx, text);
@@ -229,7 +229,7 @@ Pipeline parse_pipeline(const std::string& text, const std::filesystem::path& fi
     fail(ctx, root.Mark(), "expected " + std::string(expected) + " at the top level, got " +
                                detail::describe_node(root));
   }
-  Pipeline pipeline = read_pipeline(ctx, root);
+  Pipeline pipeline = detail::read_pipeline(ctx, root);
   pipeline.file = file;
   return pipeline;
 }

@@ -30,6 +30,12 @@ struct Report {
   std::string halted;              // why the batch stopped early (drain, halt policy), if it did
 };
 
+// The report as a JSON object with the fields above, in that order (`zpipe ventilator
+// --summary FILE`; docs/cli.md).
+std::string report_json(const Report& report);
+// Writes report_json to `file` (nothing when empty). Throws std::runtime_error if it cannot.
+void write_report(const Report& report, const std::string& file);
+
 // What the ventilator shows on /metrics (docs/http.md). Its loop copies them at the end of
 // every turn; any thread reads them.
 struct Metrics {

@@ -1,4 +1,4 @@
-#include "virtual_hosts.hpp"
+#include "zpipe/experiment/virtual_hosts.hpp"
 
 #include <dirent.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace zpipe::test {
+namespace zpipe::experiment {
 namespace {
 
 constexpr const char* kPrefix = "zph";  // zph<pid>x<counter>: whose, and which
@@ -139,4 +139,4 @@ void VirtualHosts::write_hosts_files() const {
   }
 }
 
-}  // namespace zpipe::test
+}  // namespace zpipe::experiment

@@ -1,5 +1,6 @@
 #pragma once
-// Machines for multi-host tests, made of Linux network namespaces: each "host" is a
+// Machines for multi-host tests and the `hosts` axis of zpipe experiment, made of Linux
+// network namespaces: each "host" is a
 // namespace with one interface (eth0, 10.78.0.N/24) cabled to a bridge that lives in a
 // namespace of its own (the switch), so no packet reaches the machine's own interfaces.
 // Every host resolves every other by name through /etc/netns/NS/hosts, which `ip netns exec`
@@ -11,11 +12,11 @@
 #include <string>
 #include <vector>
 
-namespace zpipe::test {
+namespace zpipe::experiment {
 
 class VirtualHosts {
 public:
-  // Why multi-host tests cannot run here (not root, no namespaces, no bridge), or empty.
+  // Why virtual hosts cannot be made here (not root, no namespaces, no bridge), or empty.
   static std::string unavailable();
 
   explicit VirtualHosts(const std::vector<std::string>& names);
@@ -42,4 +43,4 @@ private:
   std::map<std::string, std::string> alias_;  // host name -> whose address it resolves to
 };
 
-}  // namespace zpipe::test
+}  // namespace zpipe::experiment
