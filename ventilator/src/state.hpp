@@ -39,6 +39,8 @@ inline constexpr int kMaxReceive = 10000;
 inline constexpr std::size_t kMaxStrangers = 1024;
 // The longest wait for the workers' goodbyes once the batch is over.
 inline constexpr auto kMaxEndWait = std::chrono::seconds(2);
+// The credit gauge of /metrics is summed over the workers at most this often.
+inline constexpr auto kCreditSumEvery = std::chrono::milliseconds(100);
 // How long without a sink before the first warning that workers get nothing meanwhile.
 inline constexpr auto kFirstSinkWarning = std::chrono::seconds(1);
 
@@ -131,7 +133,8 @@ struct Ventilator::State {
   void check_halt_policy();
   void turn();
   void publish_readiness();
-  void publish_metrics();
+  void publish_metrics(bool now);  // now: the credit's sum too, however recent the last
+  Clock::time_point next_credit_sum{};
   void end_batch();
   bool batch_done() const { return leases.exhausted() && total_sent && leases.empty(); }
   // Draining, and nothing in flight can still be recorded: no worker holds a task, or no
