@@ -66,7 +66,7 @@ TEST(Prefetch, AutoAsksForOneOnceTasksAreShortAndNoneWhenTheyAreLong) {
   const auto hello = vent.next_of<core::Hello>(10s);
   ASSERT_TRUE(hello) << read_file(dir / "worker.err");
   EXPECT_EQ(hello->credit, 1u) << "no prefetch before a task ended";
-  EXPECT_EQ(hello->prefetch, 0u);
+  EXPECT_EQ(hello->prefetch, std::optional<std::uint32_t>(0)) << "zpipe's worker always says it";
   vent.send(core::Welcome{1000, 5});
 
   // Short tasks, one at a time as credit comes back.
@@ -80,7 +80,7 @@ TEST(Prefetch, AutoAsksForOneOnceTasksAreShortAndNoneWhenTheyAreLong) {
   const auto short_credit = credit_after(1, "5");
   ASSERT_TRUE(short_credit) << read_file(dir / "worker.err");
   EXPECT_EQ(short_credit->credit, 2u) << "its slot back, and one task of prefetch";
-  EXPECT_EQ(short_credit->prefetch, 1u);
+  EXPECT_EQ(short_credit->prefetch, std::optional<std::uint32_t>(1));
 
   // A long task: the average goes above 100 ms and the prefetch is withheld: the slot's
   // credit pays for it, so no credit message at all.
@@ -92,26 +92,29 @@ TEST(Prefetch, AutoAsksForOneOnceTasksAreShortAndNoneWhenTheyAreLong) {
   const auto after_long = credit_after(3, "5");  // the average is still above 100 ms
   ASSERT_TRUE(after_long) << read_file(dir / "worker.err");
   EXPECT_EQ(after_long->credit, 1u) << "its slot only";
-  EXPECT_EQ(after_long->prefetch, 0u);
+  EXPECT_EQ(after_long->prefetch, std::optional<std::uint32_t>(0));
 }
 
 TEST(Prefetch, IsAnOptionalLastFieldOfHelloAndCredit) {
   const core::Encoded hello = core::encode(core::Hello{core::Role::worker, 7, 3, "w", 2});
   const auto decoded = core::decode(std::string(reinterpret_cast<const char*>(hello.header), 2), hello.body);
   ASSERT_TRUE(decoded.message);
-  EXPECT_EQ(std::get<core::Hello>(*decoded.message).prefetch, 2u);
+  EXPECT_EQ(std::get<core::Hello>(*decoded.message).prefetch, std::optional<std::uint32_t>(2));
   // A worker that ends its hello at the name (the Python worker) has no prefetch.
   const std::string older = hello.body.substr(0, hello.body.size() - 4);
   const auto old_decoded = core::decode(std::string(reinterpret_cast<const char*>(hello.header), 2), older);
   ASSERT_TRUE(old_decoded.message);
-  EXPECT_EQ(std::get<core::Hello>(*old_decoded.message).prefetch, 0u);
+  EXPECT_FALSE(std::get<core::Hello>(*old_decoded.message).prefetch.has_value());
+  EXPECT_EQ(core::encode(std::get<core::Hello>(*old_decoded.message)).body, older) << "re-encodes to its own bytes";
   EXPECT_FALSE(core::decode(std::string(reinterpret_cast<const char*>(hello.header), 2), older + "xy").message)
       << "a field cut short is malformed";
 
   const core::Encoded credit = core::encode(core::Credit{5, 1});
   const std::string header(reinterpret_cast<const char*>(credit.header), 2);
-  EXPECT_EQ(std::get<core::Credit>(*core::decode(header, credit.body).message).prefetch, 1u);
-  EXPECT_EQ(std::get<core::Credit>(*core::decode(header, credit.body.substr(0, 4)).message).prefetch, 0u);
+  EXPECT_EQ(std::get<core::Credit>(*core::decode(header, credit.body).message).prefetch, std::optional<std::uint32_t>(1));
+  const auto old_credit = std::get<core::Credit>(*core::decode(header, credit.body.substr(0, 4)).message);
+  EXPECT_FALSE(old_credit.prefetch.has_value());
+  EXPECT_EQ(core::encode(old_credit).body, credit.body.substr(0, 4)) << "re-encodes to its own bytes";
   EXPECT_FALSE(core::decode(header, credit.body + "x").message) << "trailing bytes";
 }
 

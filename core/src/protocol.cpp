@@ -72,11 +72,11 @@ void write_body(ByteWriter& w, const Hello& m) {
   w.u64(m.fingerprint);
   w.u32(m.credit);
   w.bytes(m.name);
-  w.u32(m.prefetch);
+  if (m.prefetch) w.u32(*m.prefetch);
 }
 void write_body(ByteWriter& w, const Credit& m) {
   w.u32(m.credit);
-  w.u32(m.prefetch);
+  if (m.prefetch) w.u32(*m.prefetch);
 }
 void write_body(ByteWriter&, const Heartbeat&) {}
 void write_ranges(ByteWriter& w, const std::vector<IdRange>& ranges) {

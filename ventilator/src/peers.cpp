@@ -24,7 +24,7 @@ void Ventilator::State::on_hello(const std::string& id, const core::Hello& hello
   peer.role = hello.role;
   peer.name = hello.name;
   peer.credit = std::min(hello.credit, kMaxCredit);
-  peer.prefetch = hello.prefetch;
+  peer.prefetch = hello.prefetch.value_or(0);
   peer.leaving = false;
   peer.last_seen = Clock::now();
   if (hello.role == core::Role::sink) {
@@ -149,7 +149,7 @@ void Ventilator::State::handle(const core::Received& in) {
     if (from_sink) return faults.count("credit from a sink");
     if (!peer.leaving) {
       peer.credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{peer.credit} + credit->credit, kMaxCredit));
-      peer.prefetch = credit->prefetch;
+      peer.prefetch = credit->prefetch.value_or(0);
     }
   } else if (const auto* ack = std::get_if<core::Ack>(&in.message)) {
     if (!from_sink) return faults.count("ack from a worker");

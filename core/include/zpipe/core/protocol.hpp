@@ -53,12 +53,13 @@ struct Hello {
   // Of `credit`, how many are prefetch: tasks that would wait behind running ones. The
   // ventilator fills them only while its queue is deeper than the workers' slots, so no
   // task waits in one worker's queue at the end of a batch while another worker idles.
-  // Optional on the wire (absent = 0: every unit of credit is a slot).
-  std::uint32_t prefetch = 0;
+  // Optional on the wire (absent, as from older workers: every unit of credit is a slot);
+  // kept absent or present so that a message re-encodes to its own bytes.
+  std::optional<std::uint32_t> prefetch = std::nullopt;
 };
 struct Credit {
   std::uint32_t credit = 0;  // additional tasks the worker can take
-  std::uint32_t prefetch = 0;  // as in Hello, now (optional on the wire, absent = 0)
+  std::optional<std::uint32_t> prefetch = std::nullopt;  // as in Hello, now (optional on the wire)
 };
 struct Heartbeat {};
 struct IdRange {
