@@ -242,6 +242,18 @@ void Ventilator::State::expire_silent_peers() {
 
 void Ventilator::State::beat() {
   for (const auto& [id, peer] : peers) send_to(id, core::Heartbeat{});
+  // A beat later than a whole silence limit means this process did not run (SIGSTOP, a
+  // VM paused, a starved CPU): its peers' messages wait unread in its socket, so their
+  // silence is its own. Each gets a fresh silence limit to be heard instead of being
+  // presumed dead, which would drop what they said meanwhile (a sink's last acks) as
+  // "message before hello" and leave the batch waiting for a sink that already finished.
+  const Clock::time_point now = Clock::now();
+  if (last_beat != Clock::time_point{} && now - last_beat > silence_limit) {
+    spdlog::warn("ventilator: did not run for {} ms (stopped or starved); its peers get a new silence limit",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now - last_beat).count());
+    for (auto& [id, peer] : peers) peer.last_seen = now;
+  }
+  last_beat = now;
   expire_silent_peers();
   strangers.clear();
   beat_timer->after(heartbeat);

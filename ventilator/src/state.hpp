@@ -83,6 +83,7 @@ struct Ventilator::State {
   core::WaitWarnings waiting_for_sink;
   Clock::time_point sink_missing_since = Clock::now();
   core::Loop::Timer* beat_timer = nullptr;
+  Clock::time_point last_beat{};  // beat() before this one: a long gap means we were stopped
   core::Loop::Timer* sink_timer = nullptr;
   core::Loop::Timer* end_timer = nullptr;
   core::Loop::Timer* delay_timer = nullptr;  // the next start under ventilator.delay
