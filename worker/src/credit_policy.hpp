@@ -20,9 +20,9 @@ namespace zpipe::worker {
 class CreditPolicy {
 public:
   static constexpr double kShortTaskUs = 500;          // shorter than this: prefetch more
-  static constexpr double kQueuedWorkUs = 2000;        // queued work per slot we aim for
+  static constexpr double kQueuedWorkUs = 8000;        // queued work per slot we aim for
   static constexpr double kPrefetchBelowUs = 100'000;  // auto: one task of prefetch below this
-  static constexpr std::uint32_t kMaxExtra = 4096;
+  static constexpr std::uint32_t kMaxExtra = 16384;
 
   // `prefetch`: a fixed number, or nullopt for auto.
   CreditPolicy(std::uint32_t slots, std::optional<std::uint32_t> prefetch) : slots_(slots), prefetch_(prefetch) {}
