@@ -1,6 +1,5 @@
 #include "progress.hpp"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,35 +7,12 @@
 #include <cstdio>
 
 #include "logging.hpp"
+#include "terminal_line.hpp"
 
 namespace zpipe::app {
 namespace {
 
 constexpr auto kRedraw = std::chrono::milliseconds(200);
-constexpr const char* kClearLine = "\r\x1b[K";
-
-std::size_t terminal_width() {
-  winsize size{};
-  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
-  return 80;
-}
-
-// 75 -> "1:15", 3725 -> "1:02:05".
-std::string clock_time(double seconds) {
-  const auto s = static_cast<std::uint64_t>(seconds + 0.5);
-  char text[32];
-  if (s >= 3600) {
-    std::snprintf(text, sizeof text, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, s / 3600, s / 60 % 60, s % 60);
-  } else {
-    std::snprintf(text, sizeof text, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
-  }
-  return text;
-}
-
-void write_stderr(const std::string& text) {
-  // One write: the line is never torn by another writer's bytes in between.
-  if (::write(STDERR_FILENO, text.data(), text.size()) < 0) return;
-}
 
 }  // namespace
 
