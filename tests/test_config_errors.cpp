@@ -77,6 +77,15 @@ TEST(ConfigKeys, NonScalarKey) {
 
 // --- wrong types and values ---------------------------------------------------
 
+TEST(ConfigTypes, PrefetchIsAutoOrANumber) {
+  EXPECT_EQ(error_of(kHead + "workers: {prefetch: lots}\n"),
+            "/tmp/x/p.yaml:7:21: workers.prefetch: expected 'auto' or a non-negative integer, got 'lots'");
+  EXPECT_EQ(error_of(kHead + "workers: {prefetch: -1}\n"),
+            "/tmp/x/p.yaml:7:21: workers.prefetch: expected 'auto' or a non-negative integer, got '-1'");
+  EXPECT_FALSE(parse_pipeline(kHead + "workers: {prefetch: auto}\n", kFile).workers.prefetch.has_value());
+  EXPECT_EQ(parse_pipeline(kHead + "workers: {prefetch: 2}\n", kFile).workers.prefetch, std::optional<std::uint32_t>(2));
+}
+
 TEST(ConfigTypes, Integers) {
   EXPECT_EQ(error_of(with_task("  shell: x\n  retries: abc\n")),
             "/tmp/x/p.yaml:7:12: task.retries: expected a non-negative integer, got 'abc'");

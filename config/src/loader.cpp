@@ -168,8 +168,11 @@ WorkersSpec read_workers(const Context& ctx, const Field* field) {
   if (const Field* slots = map.find("slots"))
     spec.slots = static_cast<std::uint32_t>(read_uint(ctx, *slots, 1, max_u32));
   if (const Field* prefetch = map.find("prefetch")) {
-    const bool automatic = prefetch->value.IsScalar() && prefetch->value.Scalar() == "auto";
-    if (!automatic) spec.prefetch = static_cast<std::uint32_t>(read_uint(ctx, *prefetch, 0, max_u32));
+    const bool scalar = prefetch->value.IsScalar();
+    const std::string text = scalar ? prefetch->value.Scalar() : std::string();
+    if (scalar && !text.empty() && text.find_first_not_of("0123456789") != std::string::npos && text != "auto")
+      fail(ctx, prefetch->mark(), prefetch->path + ": expected 'auto' or a non-negative integer, got '" + text + "'");
+    if (text != "auto") spec.prefetch = static_cast<std::uint32_t>(read_uint(ctx, *prefetch, 0, max_u32));
   }
   if (const Field* name = map.find("name")) spec.name = detail::read_string(ctx, *name, true);
   if (const Field* grace = map.find("grace")) spec.grace = detail::read_duration(ctx, *grace);
