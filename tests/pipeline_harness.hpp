@@ -91,6 +91,8 @@ public:
     return wait_until([&] { return vent_done_.load(); }, limit);
   }
   std::string vent_endpoint() const { return vent_.endpoint(); }
+  // Tasks the ventilator has handed to workers and not seen recorded (after its last turn).
+  std::uint64_t vent_in_flight() const { return vent_.in_flight(); }
   std::string sink_endpoint() const { return sink_->endpoint(); }
   const sink::Summary& summary() const { return summary_; }  // once finish() returned
   const ventilator::Report& ventilator_report() const { return vent_report_; }

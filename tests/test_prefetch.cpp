@@ -29,7 +29,9 @@ TEST(Prefetch, IsNotFilledAtTheBatchEnd) {
   const auto out = dir / "out.jsonl";
   test::Harness h(sleeps({"1500", "10"}, 1), out);
   h.add_worker("first");
-  std::this_thread::sleep_for(300ms);  // "first" holds task 1 (its credit says 2) by now
+  // "first" (credit 2) holds task 1; task 2 would have gone out in the same dispatch.
+  ASSERT_TRUE(test::wait_until([&] { return h.vent_in_flight() >= 1; }, 5s));
+  EXPECT_EQ(h.vent_in_flight(), 1u) << "task 2 was sent behind task 1";
   h.add_worker("second");
   h.finish();
   const auto records = test::read_jsonl(out);
@@ -46,7 +48,8 @@ TEST(Prefetch, IsFilledWhileTheQueueIsDeep) {
   const auto out = dir / "out.jsonl";
   test::Harness h(sleeps({"1000", "10", "10", "10", "10", "10"}, 1), out);
   h.add_worker("first");
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(test::wait_until([&] { return h.vent_in_flight() >= 2; }, 5s))
+      << "with 5 tasks waiting, the first worker holds a second one";
   h.add_worker("second");
   h.finish();
   const auto records = test::read_jsonl(out);
