@@ -174,4 +174,16 @@ std::unique_ptr<RecordWriter> open_writer(Format format, const std::string& path
   return std::make_unique<JsonlWriter>(path, append);
 }
 
+RecordExtras record_extras(const core::TaskResult& r, const core::SpilledStreams* spilled, std::uint64_t max_output,
+                           bool saved) {
+  RecordExtras extras{spilled, false, false, saved};
+  if (!r.truncated) return extras;
+  const auto captured = [&](const std::string& memory, const core::SpillFile core::SpilledStreams::*file) {
+    return memory.size() + (spilled != nullptr ? (spilled->*file).size() : 0);
+  };
+  extras.stderr_cut = captured(r.error, &core::SpilledStreams::err) >= max_output;
+  extras.output_cut = captured(r.output, &core::SpilledStreams::out) >= max_output || !extras.stderr_cut;
+  return extras;
+}
+
 }  // namespace zpipe::sink

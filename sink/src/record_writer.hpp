@@ -22,6 +22,12 @@ struct RecordExtras {
   bool saved = false;
 };
 
+// The extras of `r`: which stream a truncated result had cut (the one whose captured bytes,
+// in memory and spilled, reached `max_output`; stdout when stderr's did not, as --line-buffer
+// printed stdout as it came).
+RecordExtras record_extras(const core::TaskResult& r, const core::SpilledStreams* spilled, std::uint64_t max_output,
+                           bool saved);
+
 class RecordWriter {
 public:
   virtual ~RecordWriter() = default;

@@ -145,16 +145,8 @@ struct Sink::State {
 
   void write(const Arrived& arrived) {
     const core::TaskResult& r = arrived.result;
-    RecordExtras extras{arrived.spilled ? &*arrived.spilled : nullptr, false, false, !options.results.empty()};
-    if (r.truncated) {
-      const auto captured = [&](const std::string& memory, const core::SpillFile core::SpilledStreams::*file) {
-        return memory.size() + (extras.spilled != nullptr ? (extras.spilled->*file).size() : 0);
-      };
-      const std::uint64_t limit = pipeline.task.max_output;
-      extras.stderr_cut = captured(r.error, &core::SpilledStreams::err) >= limit;
-      // --line-buffer printed stdout as it came: a cut that is not stderr's is stdout's.
-      extras.output_cut = captured(r.output, &core::SpilledStreams::out) >= limit || !extras.stderr_cut;
-    }
+    const RecordExtras extras = record_extras(r, arrived.spilled ? &*arrived.spilled : nullptr,
+                                              pipeline.task.max_output, !options.results.empty());
     writer->write(r, arrived.worker, extras);
     report_cut(r.id, extras);  // after the output, as a failure's line
     if (!options.results.empty()) write_results(options.results, r, extras.spilled);

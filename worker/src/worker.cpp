@@ -1,17 +1,15 @@
 #include "zpipe/worker/worker.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <optional>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "credit_policy.hpp"
+#include "recent_pushes.hpp"
 #include "result_fit.hpp"
 #include "executor.hpp"
 #include "zpipe/core/connection_monitor.hpp"
@@ -29,18 +27,9 @@ namespace {
 constexpr std::size_t kMaxResultBatchBytes = 8u << 20;
 // How long without a connection to the sink before the first warning.
 constexpr auto kFirstSinkWarning = std::chrono::seconds(1);
-// How long a worker waits for the batch's `done` before naming the results a dropped sink
-// connection may have lost (see on_sink_connection).
-constexpr auto kUnsentDelay = std::chrono::milliseconds(500);
 using core::Clock;
 
 }  // namespace
-
-std::string default_worker_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return std::string(host[0] ? host : "localhost") + ":" + std::to_string(::getpid());
-}
 
 struct Worker::State {
   State(zmq::context_t& context, const config::Pipeline& p, Options o)
@@ -104,7 +93,6 @@ struct Worker::State {
   Clock::time_point sink_missing_since;
   core::Loop::Timer* sink_timer = nullptr;
   core::Loop::Timer* unsent_timer = nullptr;
-  core::Unsent unsent;  // named once unsent_timer fires, unless the batch ends first
 
   std::atomic<bool> drain_requested{false};
   std::atomic<bool> abort_requested{false};
@@ -113,7 +101,7 @@ struct Worker::State {
   core::Results pending;                   // finished, not yet handed to the push socket
   std::size_t pending_bytes = 0;           // input + output + error bytes in `pending`
   const bool in_process_sink = options.sink.starts_with("inproc://");  // no message size limit
-  std::deque<std::pair<Clock::time_point, core::TaskId>> recently_pushed;  // see remember_pushed
+  RecentPushes pushes;  // named to the ventilator (unsent) after the sink connection dropped
   bool sink_was_up = false;
   std::vector<core::TaskResult> finished;  // scratch for Executor::take_results
   bool batch_done = false;
@@ -136,8 +124,7 @@ struct Worker::State {
       pool->submit(std::move(tasks->items));
     } else if (std::holds_alternative<core::Done>(m)) {
       batch_done = true;
-      recently_pushed.clear();  // the batch is complete: the sink has every result
-      unsent.ids.clear();
+      pushes.forget();  // the batch is complete: the sink has every result
     } else if (auto* halt = std::get_if<core::Halt>(&m)) {
       halt_now(halt->reason);
     } else if (auto* refuse = std::get_if<core::Refuse>(&m)) {
@@ -155,23 +142,19 @@ struct Worker::State {
     return pipeline.ventilator.heartbeat * std::max(1u, pipeline.ventilator.liveness);
   }
 
-  // Results pushed lately, which a connection that dropped may have taken with it.
   void remember_pushed(const std::vector<core::TaskResult>& items, std::size_t from, std::size_t to) {
     const Clock::time_point now = Clock::now();
-    for (std::size_t i = from; i < to; ++i) recently_pushed.emplace_back(now, items[i].id);
-    const Clock::time_point horizon = now - 2 * silence_limit() - std::chrono::seconds(1);
-    while (!recently_pushed.empty() && recently_pushed.front().first < horizon) recently_pushed.pop_front();
+    pushes.pushed(items, from, to, now, now - 2 * silence_limit() - std::chrono::seconds(1));
   }
 
   void on_sink_connection(bool up) {
-    if (!up && sink_was_up && !recently_pushed.empty() && session.welcomed()) {
+    if (!up && sink_was_up && pushes.any_recent() && session.welcomed()) {
       // The data of a connection that dies is lost with it. The ventilator runs again what
       // the sink has not acknowledged; the sink drops what it did get after all. Said a
       // moment later: a sink that ends with its batch closes its connections just before
       // the ventilator's `done` arrives, and then there is nothing to say.
-      for (const auto& [when, id] : recently_pushed) unsent.ids.push_back(id);
-      recently_pushed.clear();
-      if (!unsent_timer->armed()) unsent_timer->after(std::min<Clock::duration>(pipeline.ventilator.heartbeat, kUnsentDelay));
+      pushes.connection_dropped();
+      if (!unsent_timer->armed()) unsent_timer->after(std::min<Clock::duration>(pipeline.ventilator.heartbeat, RecentPushes::kNameAfter));
     }
     sink_was_up = up;
     if (up) {
@@ -183,10 +166,11 @@ struct Worker::State {
     }
   }
   void report_unsent() {
-    if (unsent.ids.empty() || batch_done) return;
+    if (!pushes.any_suspect() || batch_done) return;
+    core::Unsent unsent = pushes.take_suspect();
     spdlog::warn("worker '{}': the connection to the sink dropped; naming {} results pushed lately to the ventilator",
                  options.name, unsent.ids.size());
-    session.say(std::exchange(unsent, core::Unsent{}));
+    session.say(std::move(unsent));
   }
 
   // The wait for the sink counts from the ventilator's welcome: without a ventilator there
